@@ -1,0 +1,34 @@
+"""The ``ipfs-kit`` command line, with Kubo's verb names.
+
+Design note
+-----------
+Command bodies are a few lines that call the library; no logic lives here.
+Every command takes ``--json``; errors print to stderr (Kubo's
+``{"Message", "Code", "Type"}`` shape with ``--json``) and exit with the
+status that :data:`ipfs_kit_py.errors.EXIT_STATUS` gives their class.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ipfs_kit_py import __version__
+from ipfs_kit_py.cli._car import car_group
+from ipfs_kit_py.cli._cid import cid_group
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="ipfs-kit")
+def cli() -> None:
+    """ipfs-kit: content-addressed ML artifacts on IPFS."""
+
+
+cli.add_command(cid_group)
+cli.add_command(car_group)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="ipfs-kit")

@@ -1,0 +1,145 @@
+"""The single exception tree of ipfs_kit_py.
+
+Every error we raise derives from :class:`IPFSKitError` and, where one fits, from
+the matching builtin as well, so ``except ValueError`` keeps working for callers
+who do not know our types::
+
+    IPFSKitError
+    ├── InvalidInputError (ValueError)         bad bytes or arguments from outside
+    │   ├── InvalidCIDError                    malformed CID / multibase / varint
+    │   ├── InvalidMultihashError              malformed multihash
+    │   ├── DecodeError                        bytes are not valid for the codec
+    │   ├── EncodeError                        value cannot be encoded by the codec
+    │   └── CARError                           malformed CAR file
+    │       └── CARLimitError                  block or section over the configured limit
+    ├── UnsupportedError (NotImplementedError) codec / hash / base we do not implement
+    ├── IntegrityError                         bytes do not hash to their CID
+    └── BlockNotFoundError (KeyError)          a block we need is absent
+
+Each class has a stable ``code`` (a short string used in JSON output and RPC
+error bodies), an HTTP status in :data:`HTTP_STATUS` and a process exit status
+in :data:`EXIT_STATUS`. Translate errors only at seams, always with
+``raise ... from err``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EXIT_STATUS",
+    "HTTP_STATUS",
+    "BlockNotFoundError",
+    "CARError",
+    "CARLimitError",
+    "DecodeError",
+    "EncodeError",
+    "IPFSKitError",
+    "IntegrityError",
+    "InvalidCIDError",
+    "InvalidInputError",
+    "InvalidMultihashError",
+    "UnsupportedError",
+]
+
+
+class IPFSKitError(Exception):
+    """Root of every error raised by ipfs_kit_py."""
+
+    code: str = "internal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return self.message
+
+
+class InvalidInputError(IPFSKitError, ValueError):
+    """Input from outside (bytes, strings, arguments) is malformed."""
+
+    code = "invalid_input"
+
+
+class InvalidCIDError(InvalidInputError):
+    """A CID, its multibase string or one of its varints is malformed."""
+
+    code = "invalid_cid"
+
+
+class InvalidMultihashError(InvalidInputError):
+    """A multihash is malformed (bad varint, length mismatch, truncated digest)."""
+
+    code = "invalid_multihash"
+
+
+class DecodeError(InvalidInputError):
+    """Bytes are not a valid (canonical) encoding for the codec."""
+
+    code = "decode_error"
+
+
+class EncodeError(InvalidInputError):
+    """A value cannot be represented in the codec (wrong kind, out of range)."""
+
+    code = "encode_error"
+
+
+class CARError(InvalidInputError):
+    """A CAR file (v1 or v2) is malformed or truncated."""
+
+    code = "invalid_car"
+
+
+class CARLimitError(CARError):
+    """A CAR block or section is larger than the configured limit."""
+
+    code = "car_limit"
+
+
+class UnsupportedError(IPFSKitError, NotImplementedError):
+    """A codec, hash function or multibase we recognise but do not implement."""
+
+    code = "unsupported"
+
+
+class IntegrityError(IPFSKitError):
+    """Bytes do not hash to the digest their CID claims."""
+
+    code = "integrity"
+
+
+class BlockNotFoundError(IPFSKitError, KeyError):
+    """A block needed to complete the operation is not available."""
+
+    code = "block_not_found"
+
+
+#: HTTP status for each error code (used by the RPC server and gateway).
+HTTP_STATUS: dict[str, int] = {
+    IPFSKitError.code: 500,
+    InvalidInputError.code: 400,
+    InvalidCIDError.code: 400,
+    InvalidMultihashError.code: 400,
+    DecodeError.code: 400,
+    EncodeError.code: 400,
+    CARError.code: 400,
+    CARLimitError.code: 413,
+    UnsupportedError.code: 501,
+    IntegrityError.code: 502,
+    BlockNotFoundError.code: 404,
+}
+
+#: Process exit status for each error code (used by the CLI). 2 is kept for usage errors.
+EXIT_STATUS: dict[str, int] = {
+    IPFSKitError.code: 1,
+    InvalidInputError.code: 3,
+    InvalidCIDError.code: 3,
+    InvalidMultihashError.code: 3,
+    DecodeError.code: 3,
+    EncodeError.code: 3,
+    CARError.code: 3,
+    CARLimitError.code: 3,
+    UnsupportedError.code: 4,
+    IntegrityError.code: 5,
+    BlockNotFoundError.code: 6,
+}
