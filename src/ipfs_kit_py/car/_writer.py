@@ -132,7 +132,7 @@ def export_dag(
         if cid in seen:
             continue
         seen.add(cid)
-        block = Block(cid, get_block(cid))
+        block = Block(cid, cid.digest if cid.is_identity else get_block(cid))
         if verify:
             block.verify()
         if include_identity or not cid.is_identity:
