@@ -532,7 +532,9 @@ def print_table(meta: dict[str, Any], cw: CIDWorkload, bw: CborWorkload, rows: l
         f"{share:.0%} byte-string payload); byte-identical output checked"
     )
     print()
-    head = f"{'benchmark':<26} {'unit':<6} {'ours':>12} {'peer':>12}  {'peer name':<13} {'ratio':>7}"
+    head = (
+        f"{'benchmark':<26} {'unit':<6} {'ours':>12} {'peer':>12}  {'peer name':<13} {'ratio':>7}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -556,13 +558,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small smoke run (a few seconds)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--seed", type=int, default=2024, help="workload seed (default 2024)")
-    parser.add_argument("--repeats", type=int, help="samples per contender (default 7, quick 3)")
+    parser.add_argument("--repeats", type=int, help="samples per contender (default 5, quick 3)")
     args = parser.parse_args(argv)
     opts = Options(
         seed=args.seed,
         n_cids=500 if args.quick else 2000,
         n_docs=25 if args.quick else 150,
-        repeats=args.repeats or (3 if args.quick else 7),
+        repeats=args.repeats or (3 if args.quick else 5),
         min_sample_s=0.02 if args.quick else 0.1,
         per_kind=not args.quick,
     )
@@ -575,9 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = bench_cids(cw, opts) + bench_cbor(bw, opts, cbor2)
 
     meta: dict[str, Any] = {
-        "versions": {
-            d: _version(d) for d in ("ipfs_kit_py", "multiformats", "dag-cbor", "cbor2")
-        },
+        "versions": {d: _version(d) for d in ("ipfs_kit_py", "multiformats", "dag-cbor", "cbor2")},
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),

@@ -46,7 +46,9 @@ def _dag() -> tuple[Block, dict[CID, Block]]:
     """root(dag-pb) -> [dir(dag-pb) -> [a, b], cbor -> [b, c, identity], a]."""
     a, b, c = _blocks(3)
     ident = CID(1, 0x55, b"\x00\x03abc")
-    sub = Block.encode(PBNode.create([PBLink(a.cid, "a", 100), PBLink(b.cid, "b", 100)]).to_ipld(), "dag-pb")
+    sub = Block.encode(
+        PBNode.create([PBLink(a.cid, "a", 100), PBLink(b.cid, "b", 100)]).to_ipld(), "dag-pb"
+    )
     meta = Block.encode({"files": [b.cid, c.cid], "inline": ident}, "dag-cbor")
     root = Block.encode(
         PBNode.create(
@@ -81,7 +83,9 @@ def test_export_dag_is_root_first_depth_first_without_duplicates() -> None:
 def test_export_dag_verifies_what_it_reads() -> None:
     root, store = _dag()
     with pytest.raises(IntegrityError):
-        export_dag(io.BytesIO(), [root.cid], lambda c: store[c].data + (b"!" if c != root.cid else b""))
+        export_dag(
+            io.BytesIO(), [root.cid], lambda c: store[c].data + (b"!" if c != root.cid else b"")
+        )
     with pytest.raises(KeyError):
         export_dag(io.BytesIO(), [root.cid], lambda c: store[c].data if c == root.cid else {}[c])
 
@@ -159,8 +163,10 @@ def test_v2_round_trip_and_random_access(tmp_path: Path) -> None:
     path = tmp_path / "a.car"
     _write_v2(path, [*blocks, blocks[3]])
     with CarReader.open(path, verify=True) as reader:
-        assert reader.version == 2 and reader.roots == (blocks[0].cid,)
-        assert reader.v2_header is not None and reader.v2_header.index_offset
+        assert reader.version == 2
+        assert reader.roots == (blocks[0].cid,)
+        assert reader.v2_header is not None
+        assert reader.v2_header.index_offset
         assert list(reader) == blocks
     with IndexedCar(path) as car:
         assert len(car.index) == 50
@@ -246,7 +252,9 @@ def test_v2_header_checks() -> None:
 
 def test_index_decode_is_strict() -> None:
     blocks = _blocks(3)
-    index = MultihashIndexSorted.from_entries([(b.cid.multihash, i * 10) for i, b in enumerate(blocks)])
+    index = MultihashIndexSorted.from_entries(
+        [(b.cid.multihash, i * 10) for i, b in enumerate(blocks)]
+    )
     raw = index.encode()
     assert MultihashIndexSorted.decode(raw).encode() == raw
     assert [o for _, _, o in MultihashIndexSorted.decode(raw)] == sorted(
@@ -261,7 +269,10 @@ def test_index_decode_is_strict() -> None:
     unsorted = bytearray(raw)
     first = raw.index(blocks[0].cid.digest)
     other = raw.index(blocks[1].cid.digest)
-    unsorted[first : first + 32], unsorted[other : other + 32] = raw[other : other + 32], raw[first : first + 32]
+    unsorted[first : first + 32], unsorted[other : other + 32] = (
+        raw[other : other + 32],
+        raw[first : first + 32],
+    )
     with pytest.raises(CARError, match="not sorted"):
         MultihashIndexSorted.decode(bytes(unsorted))
 
@@ -271,10 +282,27 @@ def test_verify_car_reports(tmp_path: Path) -> None:
     path = tmp_path / "a.car"
     path.write_bytes(car_bytes([blocks[0].cid], blocks))
     report = verify_car(path)
-    assert report.ok and report.blocks == 3 and report.bytes == 300 and report.version == 1
+    assert report.ok
+    assert report.blocks == 3
+    assert report.bytes == 300
+    assert report.version == 1
     path.write_bytes(car_bytes([Block.from_data(b"absent").cid], blocks))
     report = verify_car(path)
-    assert not report.ok and report.missing_roots == (Block.from_data(b"absent").cid,)
+    assert not report.ok
+    assert report.missing_roots == (Block.from_data(b"absent").cid,)
     path.write_bytes(car_bytes([blocks[0].cid], blocks)[:-1])
     report = verify_car(path)
-    assert not report.ok and report.bad_cid is None and "truncated" in (report.error or "")
+    assert not report.ok
+    assert report.bad_cid is None
+    assert "truncated" in (report.error or "")
+
+
+def test_index_car_leaves_nothing_behind_on_bad_input(tmp_path: Path) -> None:
+    blocks = _blocks(3)
+    bad = tmp_path / "bad.car"
+    data = bytearray(car_bytes([blocks[0].cid], blocks))
+    data[-1] ^= 1
+    bad.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError):
+        index_car(bad, tmp_path / "out.car")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.car"]

@@ -28,7 +28,7 @@ from ipfs_kit_py.errors import (
 
 V0 = "QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o"
 # bases multiformats can both read and write
-BASES = [b for b in multibase.BASES]
+BASES = list(multibase.BASES)
 
 cids = st.builds(
     lambda version, codec, digest: (version, codec if version else 0x70, digest),
@@ -52,13 +52,14 @@ def test_binary_and_default_string_match_multiformats(parts: tuple[int, int, byt
     expected = str(theirs) if ours.version == 0 else theirs.encode("base32")  # Kubo's defaults
     assert str(ours) == expected
     assert CID.parse(expected) == ours
-    assert theirs.version == ours.version and theirs.codec.code == ours.codec
+    assert theirs.version == ours.version
+    assert theirs.codec.code == ours.codec
 
 
 @pytest.mark.parametrize("base", BASES)
 @given(parts=cids)
 def test_every_base_matches_multiformats(base: str, parts: tuple[int, int, bytes]) -> None:
-    version, codec, digest = parts
+    _version, codec, digest = parts
     ours, theirs = _ours_and_theirs(1, codec, digest)
     text = ours.encode(base)
     assert text == theirs.encode(base)
@@ -90,7 +91,9 @@ def test_fixture_cids_round_trip() -> None:
 
 def test_parts() -> None:
     cid = CID.parse("bafkqabiaaebagba")  # identity CID inlining 5 bytes
-    assert cid.is_identity and cid.codec_name == "raw" and cid.digest == bytes.fromhex("0001020304")
+    assert cid.is_identity
+    assert cid.codec_name == "raw"
+    assert cid.digest == bytes.fromhex("0001020304")
     assert cid.prefix == "cidv1-raw-identity-5"
     v0 = CID.parse(V0)
     assert (v0.version, v0.codec, v0.hash_code) == (0, 0x70, 0x12)
@@ -105,7 +108,9 @@ def test_upper_and_mixed_case_base32_is_read_as_go_does() -> None:
 
 def test_value_semantics() -> None:
     a, b = CID.parse(V0), CID.parse(V0)
-    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a == b
+    assert hash(a) == hash(b)
+    assert len({a, b}) == 1
     assert pickle.loads(pickle.dumps(a)) == a
     assert copy.deepcopy(a) is a
     with pytest.raises(AttributeError):
@@ -124,12 +129,21 @@ def test_value_semantics() -> None:
         ("bafyx", "truncated"),
         ("bafkqabiaaebagb", "base32"),
         ("z" + V0, "CIDv0 must be written in base58btc without a prefix"),
-        ("b" + multibase.encode(b"\x02\x55\x12\x20" + bytes(32), "base32")[1:], "version 2 is reserved"),
+        (
+            "b" + multibase.encode(b"\x02\x55\x12\x20" + bytes(32), "base32")[1:],
+            "version 2 is reserved",
+        ),
         ("b" + multibase.encode(b"\x00\x70\x12\x20" + bytes(32), "base32")[1:], "explicit version"),
-        ("b" + multibase.encode(b"\x01\x55\x12\x20" + bytes(31), "base32")[1:], "truncated multihash"),
+        (
+            "b" + multibase.encode(b"\x01\x55\x12\x20" + bytes(31), "base32")[1:],
+            "truncated multihash",
+        ),
         ("b" + multibase.encode(b"\x01\x55\x12\x20" + bytes(33), "base32")[1:], "trailing"),
         ("b" + multibase.encode(b"\x01\xd5\x00\x12\x20" + bytes(32), "base32")[1:], "minimally"),
-        ("b" + multibase.encode(b"\x01\x55\x00\x81\x01" + bytes(129), "base32")[1:], "identity digest"),
+        (
+            "b" + multibase.encode(b"\x01\x55\x00\x81\x01" + bytes(129), "base32")[1:],
+            "identity digest",
+        ),
     ],
 )
 def test_malformed_cids_say_what_is_wrong(text: str, fragment: str) -> None:

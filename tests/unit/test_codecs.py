@@ -10,8 +10,8 @@ import dag_cbor as ref_dag_cbor
 import pytest
 from hypothesis import given
 from multiformats import CID as MCID
-from helpers.strategies import values
 
+from helpers.strategies import values
 from ipfs_kit_py import CID, Block
 from ipfs_kit_py.codecs import PBLink, PBNode, dag_cbor, dag_json, dag_pb, get_codec, raw
 from ipfs_kit_py.errors import DecodeError, EncodeError, UnsupportedError
@@ -30,7 +30,8 @@ def _to_ref(value: Any) -> Any:
 
 def _from_cbor2(value: Any) -> Any:
     if isinstance(value, cbor2.CBORTag):
-        assert value.tag == 42 and value.value[0] == 0
+        assert value.tag == 42
+        assert value.value[0] == 0
         return CID.decode(value.value[1:])
     if isinstance(value, list):
         return [_from_cbor2(v) for v in value]
@@ -248,6 +249,6 @@ def test_links_in_encoded_order() -> None:
     assert list(block.links()) == [a, b, a]
     jblock = Block.encode({"z": b, "a": a}, "dag-json")
     assert list(jblock.links()) == [a, b]
-    assert list(Block.encode(PBNode.create([PBLink(LEAF, "x", 1)]).to_ipld(), "dag-pb").links()) == [
-        LEAF
-    ]
+    assert list(
+        Block.encode(PBNode.create([PBLink(LEAF, "x", 1)]).to_ipld(), "dag-pb").links()
+    ) == [LEAF]

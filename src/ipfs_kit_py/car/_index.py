@@ -72,12 +72,12 @@ class MultihashIndexSorted:
             width = len(digest) + 8
             pairs.setdefault(code, {}).setdefault(width, []).append((digest, offset))
         index = cls()
-        for code, widths in pairs.items():
+        for hash_code, widths in pairs.items():
             buckets = {}
             for width, records in widths.items():
                 records.sort(key=_first)  # stable: duplicates keep file order
                 buckets[width] = _Bucket(width, [d for d, _ in records], [o for _, o in records])
-            index.codes[code] = buckets
+            index.codes[hash_code] = buckets
         return index
 
     def __len__(self) -> int:
@@ -139,7 +139,9 @@ class MultihashIndexSorted:
                     raise CARError(f"malformed CAR index: hash code {code:#x} repeated")
                 index.codes[code], pos = _decode_buckets(view, pos)
         else:
-            raise UnsupportedError(f"CAR index format {name_of(codec)} ({codec:#x}) is not supported")
+            raise UnsupportedError(
+                f"CAR index format {name_of(codec)} ({codec:#x}) is not supported"
+            )
         if pos != len(view):
             raise CARError(f"malformed CAR index: {len(view) - pos} trailing bytes")
         return index

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from ipfs_kit_py.car._format import CarLimits
 from ipfs_kit_py.car._reader import CarReader
@@ -60,7 +62,14 @@ def verify_car(path: str | os.PathLike[str], *, limits: CarLimits | None = None)
     missing = tuple(r for r in roots if r not in seen and not r.is_identity)
     if missing:
         return CarReport(
-            False, version, roots, blocks, size, missing, None, f"root {missing[0]} is not in the CAR"
+            False,
+            version,
+            roots,
+            blocks,
+            size,
+            missing,
+            None,
+            f"root {missing[0]} is not in the CAR",
         )
     return CarReport(True, version, roots, blocks, size)
 
@@ -74,9 +83,23 @@ def index_car(
 ) -> int:
     """Rewrite a CAR (v1 or v2) as a CARv2 with a MultihashIndexSorted index.
 
-    Streams one block at a time; repeated blocks are dropped. Returns the number
-    of blocks written.
+    Streams one block at a time; repeated blocks are dropped. The output is
+    written to a temporary file beside ``dest`` and renamed into place only when
+    complete, so a bad input or a crash never leaves a partial ``dest``.
+    Returns the number of blocks written.
     """
-    with CarReader.open(source, verify=verify, limits=limits) as reader, open(dest, "wb") as out:
-        with CarV2Writer(out, reader.roots) as writer:
-            return sum(writer.put(block) for block in reader)
+    target = Path(dest)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with (
+            CarReader.open(source, verify=verify, limits=limits) as reader,
+            os.fdopen(fd, "wb") as out,
+            CarV2Writer(out, reader.roots) as writer,
+        ):
+            count = sum(writer.put(block) for block in reader)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count

@@ -115,7 +115,9 @@ class CID:
         return cid
 
     @classmethod
-    def decode_prefix(cls, data: bytes | bytearray | memoryview, offset: int = 0) -> tuple[CID, int]:
+    def decode_prefix(
+        cls, data: bytes | bytearray | memoryview, offset: int = 0
+    ) -> tuple[CID, int]:
         """Decode the binary CID that starts at ``data[offset:]``.
 
         Returns the CID and the offset just past it, so CIDs can be read out of a

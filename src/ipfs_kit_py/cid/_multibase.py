@@ -17,7 +17,7 @@ from typing import Any
 
 from ipfs_kit_py.errors import InvalidCIDError, UnsupportedError
 
-__all__ = ["BASES", "decode", "encode", "base_name", "prefix_of"]
+__all__ = ["BASES", "base_name", "decode", "encode", "prefix_of"]
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}

@@ -9,7 +9,7 @@ import click
 from ipfs_kit_py.cid import CID, multibase, multicodec
 from ipfs_kit_py.cid.format import format_cid
 from ipfs_kit_py.cli._output import emit_json, fail, json_option
-from ipfs_kit_py.errors import IPFSKitError, InvalidInputError
+from ipfs_kit_py.errors import InvalidInputError, IPFSKitError
 
 
 @click.group("cid")
@@ -38,7 +38,9 @@ def _input_base(text: str) -> str:
     return multibase.base_name(text[0])
 
 
-def _run(cids: tuple[str, ...], fmt: str, version: str | None, base: str | None, as_json: bool) -> None:
+def _run(
+    cids: tuple[str, ...], fmt: str, version: str | None, base: str | None, as_json: bool
+) -> None:
     status = 0
     for text in cids:
         try:
@@ -61,7 +63,9 @@ def _run(cids: tuple[str, ...], fmt: str, version: str | None, base: str | None,
 @click.option("-b", "base", type=click.Choice(list(multibase.BASES)), help="Multibase to print in.")
 @json_option
 @click.argument("cids", nargs=-1, required=True)
-def format_command(fmt: str, version: str | None, base: str | None, as_json: bool, cids: tuple[str, ...]) -> None:
+def format_command(
+    fmt: str, version: str | None, base: str | None, as_json: bool, cids: tuple[str, ...]
+) -> None:
     """Format and convert CIDs.
 
     \b

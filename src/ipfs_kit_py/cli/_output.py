@@ -17,7 +17,9 @@ from ipfs_kit_py.errors import EXIT_STATUS, IPFSKitError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON, one object per line.")
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON, one object per line."
+)
 
 
 def to_jsonable(value: Any) -> Any:

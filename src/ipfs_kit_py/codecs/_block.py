@@ -38,7 +38,9 @@ class Block:
         return cls(CID.from_data(data, c.code, version=version, hash_code=hash_code), data)
 
     @classmethod
-    def from_data(cls, data: bytes, codec: int | str = "raw", *, hash_code: int = SHA2_256) -> Block:
+    def from_data(
+        cls, data: bytes, codec: int | str = "raw", *, hash_code: int = SHA2_256
+    ) -> Block:
         """Wrap already-encoded bytes, computing their CIDv1."""
         code = get_codec(codec).code if isinstance(codec, str) else codec
         return cls(CID.from_data(data, code, hash_code=hash_code), data)

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ipfs_kit_py.cid import CID
+from ipfs_kit_py.codecs._model import plain
 from ipfs_kit_py.errors import DecodeError, EncodeError, InvalidCIDError
 
 __all__ = ["CODE", "MAX_DEPTH", "NAME", "decode", "encode", "links"]
@@ -114,17 +115,8 @@ def _encode(value: Any, out: bytearray, depth: int) -> None:
         if not math.isfinite(value):
             raise EncodeError(f"DAG-CBOR cannot encode {value}")
         out += _pack_float(0xFB, value)
-    elif isinstance(value, bool | int | float | str | bytes | list | tuple | CID):
-        _encode(_plain(value), out, depth)
     else:
-        raise EncodeError(f"DAG-CBOR cannot encode {type(value).__name__}")
-
-
-def _plain(value: Any) -> Any:
-    for kind in (bool, int, float, str, bytes, list, CID):
-        if isinstance(value, kind):
-            return value if kind is CID else kind(value)
-    return list(value)  # a tuple subclass
+        _encode(plain(value, "DAG-CBOR"), out, depth)
 
 
 def _sort_key(item: tuple[bytes, Any]) -> tuple[int, bytes]:
@@ -152,7 +144,7 @@ def _fail(msg: str, pos: int) -> DecodeError:
     return DecodeError(f"invalid DAG-CBOR at byte {pos}: {msg}")
 
 
-def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:  # noqa: C901, PLR0912
+def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
     end = len(data)
     if pos >= end:
         raise _fail("unexpected end of data", pos)
@@ -209,7 +201,7 @@ def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:  # noqa: C901
             raise _fail(f"list of {n} items runs past the end", start)
         if depth >= MAX_DEPTH:
             raise _fail(f"nesting deeper than {MAX_DEPTH}", start)
-        items = []
+        items: list[Any] = []
         append = items.append
         for _ in range(n):
             item, pos = _decode(data, pos, depth + 1)
@@ -221,8 +213,7 @@ def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:  # noqa: C901
         if depth >= MAX_DEPTH:
             raise _fail(f"nesting deeper than {MAX_DEPTH}", start)
         result: dict[str, Any] = {}
-        prev = b""
-        first = True
+        prev: bytes | None = None
         for _ in range(n):
             kpos = pos
             if pos >= end:
@@ -231,12 +222,12 @@ def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:  # noqa: C901
                 raise _fail("map keys must be text strings", pos)
             key, pos = _decode(data, pos, depth + 1)
             raw = data[kpos:pos]  # header + UTF-8; canonical order compares these
-            if not first:
-                if len(raw) < len(prev) or (len(raw) == len(prev) and raw <= prev):
-                    if raw == prev:
-                        raise _fail(f"duplicate map key {key!r}", kpos)
-                    raise _fail(f"map key {key!r} is out of canonical order", kpos)
-            first = False
+            if prev is not None and (
+                len(raw) < len(prev) or (len(raw) == len(prev) and raw <= prev)
+            ):
+                if raw == prev:
+                    raise _fail(f"duplicate map key {key!r}", kpos)
+                raise _fail(f"map key {key!r} is out of canonical order", kpos)
             prev = raw
             result[key], pos = _decode(data, pos, depth + 1)
         return result, pos

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from ipfs_kit_py.cid import CID
+from ipfs_kit_py.codecs._model import plain
 from ipfs_kit_py.errors import DecodeError, EncodeError, InvalidCIDError
 
 __all__ = ["CODE", "NAME", "decode", "encode", "links"]
@@ -119,11 +120,7 @@ def _encode(value: Any, out: list[str], depth: int) -> None:
             raise EncodeError(f"DAG-JSON cannot encode {value}")
         out.append(_js_float(value))
     else:
-        for kind in (bool, int, float, str, bytes, list):
-            if isinstance(value, kind):
-                _encode(kind(value), out, depth)
-                return
-        raise EncodeError(f"DAG-JSON cannot encode {type(value).__name__}")
+        _encode(plain(value, "DAG-JSON"), out, depth)
 
 
 def _first(item: tuple[bytes, str, Any]) -> bytes:

@@ -91,7 +91,9 @@ class PBNode:
         raw_links = value.get("Links")
         if not isinstance(raw_links, list | tuple):
             raise EncodeError("Invalid DAG-PB form (Links must be a list)")
-        return cls(tuple(_link_from_ipld(x) for x in raw_links), None if data is None else bytes(data))
+        return cls(
+            tuple(_link_from_ipld(x) for x in raw_links), None if data is None else bytes(data)
+        )
 
 
 def _link_from_ipld(value: Any) -> PBLink:
@@ -212,7 +214,9 @@ def _decode_link(buf: bytes, pos: int, end: int) -> PBLink:
             try:
                 cid = CID.decode(buf[start:pos])
             except InvalidCIDError as err:
-                raise DecodeError(f"Invalid Hash field found in link, expected CID ({err})") from err
+                raise DecodeError(
+                    f"Invalid Hash field found in link, expected CID ({err})"
+                ) from err
         elif field == 2 and wire == 2:
             if cid is None:
                 break
@@ -249,9 +253,7 @@ def decode_node(data: bytes | bytearray | memoryview) -> PBNode:
             start, pos = _bytes_field(buf, pos, end)
             node_data = buf[start:pos]
         else:
-            raise DecodeError(
-                f"invalid DAG-PB: unexpected field {tag >> 3} (wire type {tag & 7})"
-            )
+            raise DecodeError(f"invalid DAG-PB: unexpected field {tag >> 3} (wire type {tag & 7})")
     return PBNode(tuple(links_), node_data)
 
 
@@ -264,5 +266,3 @@ def links(data: bytes | bytearray | memoryview) -> Iterator[CID]:
     """The CIDs a dag-pb node links to, in order."""
     for link in decode_node(data).links:
         yield link.cid
-
-
