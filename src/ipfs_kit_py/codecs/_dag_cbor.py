@@ -81,7 +81,7 @@ def _encode(value: Any, out: bytearray, depth: int) -> None:
             if value < -_MAX_UINT:
                 raise EncodeError(f"integer {value} is too small for DAG-CBOR")
             _head(out, 1, -1 - value)
-    elif t is dict or isinstance(value, Mapping):
+    elif t is dict:
         if depth >= MAX_DEPTH:
             raise EncodeError(f"nesting deeper than {MAX_DEPTH}")
         items = sorted(((_key(k), v) for k, v in value.items()), key=_sort_key)
@@ -115,6 +115,8 @@ def _encode(value: Any, out: bytearray, depth: int) -> None:
         if not math.isfinite(value):
             raise EncodeError(f"DAG-CBOR cannot encode {value}")
         out += _pack_float(0xFB, value)
+    elif isinstance(value, Mapping):
+        _encode(dict(value), out, depth)
     else:
         _encode(plain(value, "DAG-CBOR"), out, depth)
 

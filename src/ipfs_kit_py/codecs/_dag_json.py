@@ -73,7 +73,7 @@ def _encode(value: Any, out: list[str], depth: int) -> None:
         if not -_MAX_UINT <= value < _MAX_UINT:
             raise EncodeError(f"integer {value} is out of the 64-bit range")
         out.append(str(value))
-    elif t is dict or isinstance(value, Mapping):
+    elif t is dict:
         if depth >= _MAX_DEPTH:
             raise EncodeError(f"nesting deeper than {_MAX_DEPTH}")
         items = []
@@ -119,6 +119,8 @@ def _encode(value: Any, out: list[str], depth: int) -> None:
         if not math.isfinite(value):
             raise EncodeError(f"DAG-JSON cannot encode {value}")
         out.append(_js_float(value))
+    elif isinstance(value, Mapping):
+        _encode(dict(value), out, depth)
     else:
         _encode(plain(value, "DAG-JSON"), out, depth)
 
