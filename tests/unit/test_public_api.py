@@ -1,0 +1,56 @@
+"""The public surface: what each package exports, and that importing stays light."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import ipfs_kit_py
+
+PACKAGES = [
+    "ipfs_kit_py",
+    "ipfs_kit_py.cid",
+    "ipfs_kit_py.codecs",
+    "ipfs_kit_py.car",
+    "ipfs_kit_py.errors",
+]
+
+
+def test_top_level_exports() -> None:
+    assert sorted(ipfs_kit_py.__all__) == ["Block", "CID", "IPFSKitError", "__version__"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_every_exported_name_exists(name: str) -> None:
+    module = importlib.import_module(name)
+    assert module.__all__
+    for attr in module.__all__:
+        assert hasattr(module, attr), f"{name}.{attr}"
+
+
+def test_import_is_light_and_offline() -> None:
+    code = (
+        "import sys, ipfs_kit_py, ipfs_kit_py.car;"
+        "heavy = {'multiformats', 'click', 'cbor2', 'dag_cbor', 'blake3', 'socket'};"
+        "heavy &= set(sys.modules);"
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_errors_inherit_builtins_and_have_codes() -> None:
+    from ipfs_kit_py import errors
+
+    assert issubclass(errors.InvalidCIDError, ValueError)
+    assert issubclass(errors.BlockNotFoundError, KeyError)
+    assert issubclass(errors.UnsupportedError, NotImplementedError)
+    classes = [getattr(errors, n) for n in errors.__all__ if isinstance(getattr(errors, n), type)]
+    codes = [c.code for c in classes]
+    assert len(set(codes)) == len(codes)
+    assert set(codes) == set(errors.HTTP_STATUS) == set(errors.EXIT_STATUS)
+    assert str(errors.BlockNotFoundError("no block")) == "no block"  # not KeyError's repr
