@@ -40,6 +40,7 @@ from types import ModuleType
 from typing import Any
 
 from ipfs_kit_py import CID
+from ipfs_kit_py.cid import encode_varint
 from ipfs_kit_py.cid import multicodec as mc
 from ipfs_kit_py.codecs import dag_cbor as ours_cbor
 
@@ -66,17 +67,8 @@ _BASE_OF_KIND = {
 }
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _multihash(code: int, digest: bytes) -> bytes:
-    return _varint(code) + _varint(len(digest)) + digest
+    return encode_varint(code) + encode_varint(len(digest)) + digest
 
 
 def random_cid(rng: random.Random, kind: str) -> CID:

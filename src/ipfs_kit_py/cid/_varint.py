@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ipfs_kit_py.errors import InvalidCIDError
 
-__all__ = ["MAX_VARINT_BYTES", "decode_varint", "encode_varint"]
+__all__ = ["MAX_VARINT_BYTES", "decode_varint", "encode_leb128", "encode_varint"]
 
 MAX_VARINT_BYTES = 9
 _MAX_VALUE = (1 << 63) - 1
@@ -23,6 +23,13 @@ def encode_varint(value: int) -> bytes:
         return _SMALL[value]
     if value < 0 or value > _MAX_VALUE:
         raise ValueError(f"varint out of range: {value}")
+    return encode_leb128(value)
+
+
+def encode_leb128(value: int) -> bytes:
+    """Unsigned LEB128 with no range check: protobuf's varint (dag-pb allows 64 bits)."""
+    if value < 128:
+        return _SMALL[value]
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)

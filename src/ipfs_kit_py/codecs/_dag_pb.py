@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ipfs_kit_py.cid import CID
+from ipfs_kit_py.cid._varint import encode_leb128
 from ipfs_kit_py.errors import DecodeError, EncodeError, InvalidCIDError
 
 __all__ = ["CODE", "NAME", "PBLink", "PBNode", "decode", "decode_node", "encode", "links"]
@@ -122,27 +123,16 @@ def _link_from_ipld(value: Any) -> PBLink:
 # -- encoding ------------------------------------------------------------------------
 
 
-def _uvarint(n: int) -> bytes:
-    if n < 0x80:
-        return bytes((n,))
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _encode_link(link: PBLink) -> bytes:
     raw = link.cid.bytes
-    parts = [b"\x0a", _uvarint(len(raw)), raw]
+    parts = [b"\x0a", encode_leb128(len(raw)), raw]
     if link.name is not None:
         name = link.name.encode("utf-8", "surrogateescape")
-        parts += (b"\x12", _uvarint(len(name)), name)
+        parts += (b"\x12", encode_leb128(len(name)), name)
     if link.tsize is not None:
         if not 0 <= link.tsize <= _MAX_U64:
             raise EncodeError(f"Invalid DAG-PB form (link Tsize {link.tsize} out of range)")
-        parts += (b"\x18", _uvarint(link.tsize))
+        parts += (b"\x18", encode_leb128(link.tsize))
     return b"".join(parts)
 
 
@@ -162,9 +152,9 @@ def encode(node: PBNode | Mapping[str, Any]) -> bytes:
             raise EncodeError("Invalid DAG-PB form (links must be sorted by Name bytes)")
         prev = key
         body = _encode_link(link)
-        parts += (b"\x12", _uvarint(len(body)), body)
+        parts += (b"\x12", encode_leb128(len(body)), body)
     if node.data is not None:
-        parts += (b"\x0a", _uvarint(len(node.data)), node.data)
+        parts += (b"\x0a", encode_leb128(len(node.data)), node.data)
     return b"".join(parts)
 
 
