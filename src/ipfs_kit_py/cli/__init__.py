@@ -13,6 +13,7 @@ from __future__ import annotations
 import click
 
 from ipfs_kit_py import __version__
+from ipfs_kit_py.cli._add import add_command
 from ipfs_kit_py.cli._car import car_group
 from ipfs_kit_py.cli._cid import cid_group
 
@@ -25,6 +26,7 @@ def cli() -> None:
     """ipfs-kit: content-addressed ML artifacts on IPFS."""
 
 
+cli.add_command(add_command)
 cli.add_command(cid_group)
 cli.add_command(car_group)
 

@@ -1,0 +1,37 @@
+"""UnixFS: files and directories as dag-pb DAGs, byte-identical to Kubo and Helia.
+
+Design note
+-----------
+The importer is driven by named profiles (IPIP-499): ``unixfs-v1-2025`` (the
+default: CIDv1, raw leaves, 1 MiB chunks, 1024 links) and ``unixfs-v0-2015``
+(Kubo's legacy ``ipfs add``: CIDv0, 256 KiB, 174 links). Kubo's flag names
+override a profile (:func:`resolve_options`). CIDs must equal what Kubo and the
+JS importer compute; the interop tests run both.
+
+Trade-offs: hashing is parallel and streaming with bounded memory; blocks go to
+an optional sink (``None`` hashes only). Not implemented yet, and refused with
+:class:`~ipfs_kit_py.errors.UnsupportedError` rather than producing a CID that
+would differ from Kubo's: the trickle layout, buzhash/rabin chunkers and
+HAMT-sharded directories.
+"""
+
+from __future__ import annotations
+
+from ipfs_kit_py.unixfs._importer import AddedEntry, BlockSink, Importer, add_bytes, add_path
+from ipfs_kit_py.unixfs._options import DEFAULT_PROFILE, PROFILES, ImportOptions, resolve_options
+from ipfs_kit_py.unixfs._pb import DataType, UnixFSData, UnixTime
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "PROFILES",
+    "AddedEntry",
+    "BlockSink",
+    "DataType",
+    "ImportOptions",
+    "Importer",
+    "UnixFSData",
+    "UnixTime",
+    "add_bytes",
+    "add_path",
+    "resolve_options",
+]

@@ -1,0 +1,149 @@
+"""Import options, the IPIP-499 profiles, and Kubo's flag semantics."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+from ipfs_kit_py.cid import multicodec, multihash
+from ipfs_kit_py.errors import InvalidInputError, UnsupportedError
+
+__all__ = ["DEFAULT_PROFILE", "PROFILES", "ImportOptions", "resolve_options"]
+
+#: Kubo refuses chunks above 1 MiB (the largest block peers exchange is 2 MiB).
+MAX_CHUNK_SIZE = 1 << 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportOptions:
+    """How bytes become a UnixFS DAG. Build with :func:`resolve_options`.
+
+    Attributes:
+        profile: the profile these options started from (recorded with imports).
+        cid_version: 0 or 1 for dag-pb nodes.
+        raw_leaves: leaves are ``raw`` blocks (CIDv1) instead of dag-pb file nodes.
+        chunk_size: fixed-size chunker size in bytes (``size-N``).
+        max_links: most children per file node (balanced layout width).
+        layout: ``balanced`` or ``trickle``.
+        hash_code: multihash function for every block.
+        inline_limit: blocks up to this many bytes become identity CIDs (``None``: never).
+        shard_threshold: a directory larger than this (by ``shard_estimate``) is sharded.
+        shard_estimate: ``links-bytes`` (Kubo legacy) or ``block-bytes``.
+        hidden: include names starting with ``.``.
+        wrap_with_directory: wrap what is added in a directory.
+    """
+
+    profile: str
+    cid_version: int
+    raw_leaves: bool
+    chunk_size: int
+    max_links: int
+    layout: Literal["balanced", "trickle"] = "balanced"
+    hash_code: int = multicodec.SHA2_256
+    inline_limit: int | None = None
+    shard_threshold: int = 256 * 1024
+    shard_estimate: Literal["links-bytes", "block-bytes"] = "block-bytes"
+    hidden: bool = True
+    wrap_with_directory: bool = False
+
+    @property
+    def chunker(self) -> str:
+        """The chunker in Kubo's syntax."""
+        return f"size-{self.chunk_size}"
+
+
+PROFILES: dict[str, ImportOptions] = {
+    "unixfs-v1-2025": ImportOptions(
+        profile="unixfs-v1-2025",
+        cid_version=1,
+        raw_leaves=True,
+        chunk_size=1 << 20,
+        max_links=1024,
+        shard_estimate="block-bytes",
+    ),
+    "unixfs-v0-2015": ImportOptions(
+        profile="unixfs-v0-2015",
+        cid_version=0,
+        raw_leaves=False,
+        chunk_size=256 * 1024,
+        max_links=174,
+        shard_estimate="links-bytes",
+    ),
+}
+DEFAULT_PROFILE = "unixfs-v1-2025"
+
+
+def parse_chunker(spec: str) -> int:
+    """Chunk size from Kubo's ``--chunker`` syntax (``size-N``)."""
+    kind, _, arg = spec.partition("-")
+    if kind == "size":
+        try:
+            size = int(arg) if arg else 256 * 1024
+        except ValueError:
+            raise InvalidInputError(f"bad chunker {spec!r}: size must be an integer") from None
+        if not 0 < size <= MAX_CHUNK_SIZE:
+            raise InvalidInputError(f"bad chunker {spec!r}: size must be in 1..{MAX_CHUNK_SIZE}")
+        return size
+    if kind in ("buzhash", "rabin"):
+        raise UnsupportedError(f"chunker {kind!r} is not implemented yet (use size-N)")
+    raise InvalidInputError(f"unknown chunker {spec!r}")
+
+
+def resolve_options(
+    profile: str | None = None,
+    *,
+    cid_version: int | None = None,
+    raw_leaves: bool | None = None,
+    chunker: str | None = None,
+    max_links: int | None = None,
+    trickle: bool | None = None,
+    hash: str | int | None = None,
+    inline: bool = False,
+    inline_limit: int = 32,
+    hidden: bool | None = None,
+    wrap_with_directory: bool = False,
+) -> ImportOptions:
+    """Options from a profile plus Kubo-style overrides.
+
+    With no profile the default is ``unixfs-v1-2025``, except that
+    ``cid_version`` given alone starts from Kubo's legacy settings, so
+    ``--cid-version 1`` behaves as in Kubo (raw leaves, 256 KiB, 174 links). As
+    in Kubo, CIDv1 turns raw leaves on unless ``raw_leaves`` says otherwise, and
+    a hash other than sha2-256 forces CIDv1.
+    """
+    if profile is None:
+        profile = "unixfs-v0-2015" if cid_version is not None else DEFAULT_PROFILE
+    base = PROFILES.get(profile)
+    if base is None:
+        raise InvalidInputError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    changes: dict[str, object] = {}
+    if cid_version is not None:
+        if cid_version not in (0, 1):
+            raise InvalidInputError(f"unknown CID version {cid_version}")
+        changes["cid_version"] = cid_version
+        if raw_leaves is None:
+            changes["raw_leaves"] = cid_version == 1
+    if raw_leaves is not None:
+        changes["raw_leaves"] = raw_leaves
+    if chunker is not None:
+        changes["chunk_size"] = parse_chunker(chunker)
+    if max_links is not None:
+        if max_links < 2:
+            raise InvalidInputError("max links must be at least 2")
+        changes["max_links"] = max_links
+    if trickle is not None:
+        changes["layout"] = "trickle" if trickle else "balanced"
+    if hash is not None:
+        code = multicodec.code_of(hash) if isinstance(hash, str) else hash
+        if not multihash.is_supported(code) or code == multicodec.IDENTITY:
+            raise UnsupportedError(f"hash {hash!r} cannot be used for import")
+        changes["hash_code"] = code
+        if code != multicodec.SHA2_256:
+            changes["cid_version"] = 1
+    if inline:
+        changes["inline_limit"] = inline_limit
+    if hidden is not None:
+        changes["hidden"] = hidden
+    changes["wrap_with_directory"] = wrap_with_directory
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]

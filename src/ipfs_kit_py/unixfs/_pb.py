@@ -1,0 +1,186 @@
+"""The UnixFS ``Data`` protobuf carried in a dag-pb node's Data field.
+
+::
+
+    message Data {
+      required DataType Type = 1;        // Raw, Directory, File, Metadata, Symlink, HAMTShard
+      optional bytes    Data = 2;
+      optional uint64   filesize = 3;
+      repeated uint64   blocksizes = 4;  // not packed
+      optional uint64   hashType = 5;
+      optional uint64   fanout = 6;
+      optional uint32   mode = 7;
+      optional UnixTime mtime = 8;       // { int64 Seconds = 1; fixed32 FractionalNanos = 2; }
+    }
+
+Fields are written in field-number order, each only when set, which is how
+Kubo (go-unixfs) and the JS importer write them. Written by hand: nine fields,
+and a protobuf runtime would be the heaviest dependency of the package.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+
+from ipfs_kit_py.cid._varint import encode_leb128
+from ipfs_kit_py.errors import DecodeError
+
+__all__ = ["DataType", "UnixFSData", "UnixTime"]
+
+_MAX_U64 = (1 << 64) - 1
+
+
+class DataType(IntEnum):
+    """The UnixFS node kinds."""
+
+    RAW = 0
+    DIRECTORY = 1
+    FILE = 2
+    METADATA = 3
+    SYMLINK = 4
+    HAMT_SHARD = 5
+
+
+@dataclass(frozen=True, slots=True)
+class UnixTime:
+    """Seconds since the epoch and optional nanoseconds (1..999_999_999)."""
+
+    seconds: int
+    nanos: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnixFSData:
+    """A decoded UnixFS ``Data`` message; ``None`` means absent on the wire."""
+
+    type: DataType
+    data: bytes | None = None
+    filesize: int | None = None
+    blocksizes: tuple[int, ...] = ()
+    hash_type: int | None = None
+    fanout: int | None = None
+    mode: int | None = None
+    mtime: UnixTime | None = None
+
+    def encode(self) -> bytes:
+        """Serialise in field order, writing only the fields that are set."""
+        out = bytearray(b"\x08")
+        out += encode_leb128(int(self.type))
+        if self.data is not None:
+            out += b"\x12"
+            out += encode_leb128(len(self.data))
+            out += self.data
+        if self.filesize is not None:
+            out += b"\x18"
+            out += encode_leb128(self.filesize)
+        for size in self.blocksizes:
+            out += b"\x20"
+            out += encode_leb128(size)
+        if self.hash_type is not None:
+            out += b"\x28"
+            out += encode_leb128(self.hash_type)
+        if self.fanout is not None:
+            out += b"\x30"
+            out += encode_leb128(self.fanout)
+        if self.mode is not None:
+            out += b"\x38"
+            out += encode_leb128(self.mode)
+        if self.mtime is not None:
+            body = b"\x08" + encode_leb128(self.mtime.seconds & _MAX_U64)
+            if self.mtime.nanos is not None:
+                body += b"\x15" + struct.pack("<I", self.mtime.nanos)
+            out += b"\x42"
+            out += encode_leb128(len(body))
+            out += body
+        return bytes(out)
+
+    @classmethod
+    def decode(cls, raw: bytes) -> UnixFSData:
+        """Parse a ``Data`` message; :class:`DecodeError` if it is malformed."""
+        ints: dict[int, int] = {}  # varint fields by number, blocksizes aside
+        sizes: list[int] = []
+        data: bytes | None = None
+        mtime: UnixTime | None = None
+        pos, end = 0, len(raw)
+        while pos < end:
+            tag, pos = _varint(raw, pos)
+            field, wire = tag >> 3, tag & 7
+            if wire == 0 and field in (1, 3, 5, 6, 7):
+                ints[field], pos = _varint(raw, pos)
+            elif wire == 0 and field == 4:
+                size, pos = _varint(raw, pos)
+                sizes.append(size)
+            elif wire == 2 and field in (2, 4, 8):
+                length, pos = _varint(raw, pos)
+                stop = pos + length
+                if stop > end:
+                    raise DecodeError("invalid UnixFS data: field runs past the end")
+                if field == 2:
+                    data = raw[pos:stop]
+                elif field == 4:  # packed blocksizes, as some writers emit them
+                    p = pos
+                    while p < stop:
+                        size, p = _varint(raw, p, stop)
+                        sizes.append(size)
+                else:
+                    mtime = _decode_time(raw[pos:stop])
+                pos = stop
+            else:
+                raise DecodeError(
+                    f"invalid UnixFS data: unexpected field {field} (wire type {wire})"
+                )
+        if 1 not in ints:
+            raise DecodeError("invalid UnixFS data: no Type")
+        try:
+            kind = DataType(ints[1])
+        except ValueError:
+            raise DecodeError(f"invalid UnixFS data: unknown Type {ints[1]}") from None
+        return cls(
+            kind,
+            data=data,
+            filesize=ints.get(3),
+            blocksizes=tuple(sizes),
+            hash_type=ints.get(5),
+            fanout=ints.get(6),
+            mode=ints.get(7),
+            mtime=mtime,
+        )
+
+
+def _varint(buf: bytes, pos: int, end: int | None = None) -> tuple[int, int]:
+    end = len(buf) if end is None else end
+    value = shift = 0
+    while True:
+        if pos >= end:
+            raise DecodeError("invalid UnixFS data: truncated varint")
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            if value > _MAX_U64:
+                raise DecodeError("invalid UnixFS data: varint exceeds 64 bits")
+            return value, pos
+        shift += 7
+        if shift >= 70:
+            raise DecodeError("invalid UnixFS data: varint too long")
+
+
+def _decode_time(raw: bytes) -> UnixTime:
+    seconds: int | None = None
+    nanos: int | None = None
+    pos = 0
+    while pos < len(raw):
+        tag, pos = _varint(raw, pos)
+        if tag == 0x08:
+            value, pos = _varint(raw, pos)
+            seconds = value - (1 << 64) if value >= 1 << 63 else value
+        elif tag == 0x15 and pos + 4 <= len(raw):
+            nanos = struct.unpack_from("<I", raw, pos)[0]
+            pos += 4
+        else:
+            raise DecodeError("invalid UnixFS mtime")
+    if seconds is None:
+        raise DecodeError("invalid UnixFS mtime: no Seconds")
+    return UnixTime(seconds, nanos)
