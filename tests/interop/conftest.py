@@ -157,3 +157,19 @@ def kit_cli() -> Callable[[Sequence[str]], subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+#: ``unixfs-add.mjs`` output: ``{"root": str, "entries": [{"path", "cid", "size"}]}``.
+UnixfsAdd = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def unixfs_add(js_harness: JsHarness) -> UnixfsAdd:
+    """Import a path with the JS reference importer (``ipfs-unixfs-importer``)."""
+
+    def add(path: Path, *args: str) -> dict[str, Any]:
+        cmd = [js_harness.node, js_harness.script("unixfs-add.mjs"), *args, path]
+        result: dict[str, Any] = json.loads(run_checked(cmd).stdout)
+        return result
+
+    return add
