@@ -25,9 +25,11 @@ from ipfs_kit_py.cid import CID, multihash
 from ipfs_kit_py.cid._multicodec import DAG_PB, IDENTITY, RAW, SHA2_256
 from ipfs_kit_py.cid._varint import encode_leb128
 from ipfs_kit_py.codecs import Block, PBLink, PBNode, dag_pb
-from ipfs_kit_py.errors import InvalidInputError, UnsupportedError
+from ipfs_kit_py.errors import InvalidInputError
+from ipfs_kit_py.unixfs._hamt import sharded_directory
 from ipfs_kit_py.unixfs._options import ImportOptions, resolve_options
 from ipfs_kit_py.unixfs._pb import DataType, UnixFSData
+from ipfs_kit_py.unixfs._trickle import trickle_file
 
 __all__ = ["AddedEntry", "BlockSink", "Importer", "add_bytes", "add_path"]
 
@@ -81,9 +83,10 @@ class Importer:
 
     def _file(self, fp: BinaryIO) -> _Link:
         opts = self.options
+        if opts.layout == "trickle":
+            link = trickle_file(self, self._leaves(fp))
+            return link
         width = opts.max_links
-        if opts.layout != "balanced":
-            raise UnsupportedError("the trickle layout is not implemented yet")
         levels: list[list[_Link]] = [[]]
         count = 0
         for leaf in self._leaves(fp):
@@ -258,9 +261,7 @@ class Importer:
         else:
             estimate = len(dag_pb.encode(node))
         if estimate > opts.shard_threshold:
-            raise UnsupportedError(
-                f"a directory of {len(links)} entries needs HAMT sharding, not implemented yet"
-            )
+            return sharded_directory(self, links)
         return self._node(node, 0)
 
     # -- lifetime --------------------------------------------------------------------------
