@@ -14,7 +14,8 @@ who do not know our types::
     │       └── CARLimitError                  block or section over the configured limit
     ├── UnsupportedError (NotImplementedError) codec / hash / base we do not implement
     ├── IntegrityError                         bytes do not hash to their CID
-    └── BlockNotFoundError (KeyError)          a block we need is absent
+    ├── BlockNotFoundError (KeyError)          a block we need is absent
+    └── PathNotFoundError (FileNotFoundError)  no entry at a path inside a DAG
 
 Each class has a stable ``code`` (a short string used in JSON output and RPC
 error bodies), an HTTP status in :data:`HTTP_STATUS` and a process exit status
@@ -37,6 +38,7 @@ __all__ = [
     "InvalidCIDError",
     "InvalidInputError",
     "InvalidMultihashError",
+    "PathNotFoundError",
     "UnsupportedError",
 ]
 
@@ -114,6 +116,12 @@ class BlockNotFoundError(IPFSKitError, KeyError):
     code = "block_not_found"
 
 
+class PathNotFoundError(IPFSKitError, FileNotFoundError):
+    """A path inside a DAG (``CID/a/b``) names no entry."""
+
+    code = "path_not_found"
+
+
 #: HTTP status for each error code (used by the RPC server and gateway).
 HTTP_STATUS: dict[str, int] = {
     IPFSKitError.code: 500,
@@ -127,6 +135,7 @@ HTTP_STATUS: dict[str, int] = {
     UnsupportedError.code: 501,
     IntegrityError.code: 502,
     BlockNotFoundError.code: 404,
+    PathNotFoundError.code: 404,
 }
 
 #: Process exit status for each error code (used by the CLI). 2 is kept for usage errors.
@@ -142,4 +151,5 @@ EXIT_STATUS: dict[str, int] = {
     UnsupportedError.code: 4,
     IntegrityError.code: 5,
     BlockNotFoundError.code: 6,
+    PathNotFoundError.code: 6,
 }

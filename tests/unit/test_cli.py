@@ -133,3 +133,50 @@ def test_car_index(car_file: tuple[Path, list[Block]], tmp_path: Path) -> None:
     result = run("car", "index", str(path), "-o", str(out), "--json")
     assert json.loads(result.stdout) == {"Output": str(out), "Blocks": 3}
     assert json.loads(run("car", "roots", "--json", str(out)).stdout)["Version"] == 2
+
+
+def test_add_prints_what_kubo_prints(tmp_path: Path) -> None:
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "hello.txt").write_bytes(b"hello world\n")
+    (tmp_path / "d" / "sub" / "x").write_bytes(b"x")
+    v0 = run("add", "-n", "--profile", "unixfs-v0-2015", str(tmp_path / "d" / "hello.txt"))
+    assert v0.stdout == "added QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o hello.txt\n"
+    lines = run("add", "-n", "-r", str(tmp_path / "d")).stdout.splitlines()
+    assert [line.split()[2] for line in lines] == ["d/hello.txt", "d/sub/x", "d/sub", "d"]
+    quiet = run("add", "-n", "-Q", "-r", str(tmp_path / "d")).stdout.split()
+    assert quiet == [lines[-1].split()[1]]
+    assert run("add", "-n", "-q", "-r", str(tmp_path / "d")).stdout.split() == [
+        line.split()[1] for line in lines
+    ]
+    assert run("add", "-n", str(tmp_path / "d")).returncode == 3  # a directory needs -r
+    assert run("add", str(tmp_path / "d" / "hello.txt")).returncode == 3  # no repo yet
+    assert (
+        run("add", "-n", "--chunker", "buzhash", str(tmp_path / "d" / "hello.txt")).returncode == 4
+    )
+
+
+def test_cat_ls_get_from_a_car(tmp_path: Path) -> None:
+    from ipfs_kit_py.car import write_car
+    from ipfs_kit_py.unixfs import Importer, resolve_options
+
+    src = tmp_path / "tree"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.txt").write_bytes(b"0123456789" * 100)
+    (src / "sub" / "b.txt").write_bytes(b"bee")
+    blocks: list[Block] = []
+    with Importer(resolve_options(chunker="size-100"), blocks.append) as imp:
+        root = list(imp.add_paths([src]))[-1].cid
+    car = tmp_path / "t.car"
+    with car.open("wb") as f:
+        write_car(f, [root], blocks)
+    assert run("cat", f"{root}/a.txt", "--car", str(car)).stdout == "0123456789" * 100
+    part = run("cat", f"{root}/a.txt", "--offset", "95", "--length", "10", "--car", str(car))
+    assert part.stdout == "5678901234"
+    listing = run("ls", str(root), "--car", str(car)).stdout.splitlines()
+    assert [line.split()[1:] for line in listing] == [["1000", "a.txt"], ["-", "sub/"]]
+    out = tmp_path / "out"
+    assert run("get", str(root), "-o", str(out), "--car", str(car)).returncode == 0
+    assert (out / "sub" / "b.txt").read_bytes() == b"bee"
+    missing = run("cat", f"{root}/nope", "--car", str(car))
+    assert missing.returncode == 6
+    assert "no entry 'nope'" in missing.stderr

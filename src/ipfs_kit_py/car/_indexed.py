@@ -17,11 +17,12 @@ __all__ = ["IndexedCar"]
 
 
 class IndexedCar:
-    """Look blocks up by CID in a CARv2 through its index, reading only those sections.
+    """Look blocks up by CID in a CAR, reading only the sections asked for.
 
-    Every block read is hash-verified unless ``verify=False``. A CAR without an
-    index (CARv1, or CARv2 written without one) raises :class:`CARError`; build
-    one with :func:`~ipfs_kit_py.car.index_car`.
+    A CARv2 with an index is used as it is; any other CAR is scanned once (one
+    section in memory at a time) to build the same index in memory, about 40
+    bytes per block; :func:`~ipfs_kit_py.car.index_car` saves one to disk.
+    Every block read is hash-verified unless ``verify=False``.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, verify: bool = True) -> None:
@@ -29,13 +30,16 @@ class IndexedCar:
         try:
             reader = CarReader(self._fp)
             v2 = reader.v2_header
-            if v2 is None or not v2.index_offset:
-                raise CARError(f"{os.fspath(path)} has no index (CARv1 or unindexed CARv2)")
             self.roots = reader.roots
-            self._data_offset = v2.data_offset
             self.limits: CarLimits = reader.limits
-            self._fp.seek(v2.index_offset)
-            self.index = MultihashIndexSorted.decode(self._fp.read())
+            self._data_offset = v2.data_offset if v2 is not None else 0
+            if v2 is not None and v2.index_offset:
+                self._fp.seek(v2.index_offset)
+                self.index = MultihashIndexSorted.decode(self._fp.read())
+            else:
+                self.index = MultihashIndexSorted.from_entries(
+                    (s.block.cid.multihash, s.offset) for s in reader.sections()
+                )
         except BaseException:
             self._fp.close()
             raise

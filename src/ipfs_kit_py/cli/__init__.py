@@ -16,6 +16,7 @@ from ipfs_kit_py import __version__
 from ipfs_kit_py.cli._add import add_command
 from ipfs_kit_py.cli._car import car_group
 from ipfs_kit_py.cli._cid import cid_group
+from ipfs_kit_py.cli._files import cat_command, get_command, ls_command
 
 __all__ = ["cli", "main"]
 
@@ -29,6 +30,9 @@ def cli() -> None:
 cli.add_command(add_command)
 cli.add_command(cid_group)
 cli.add_command(car_group)
+cli.add_command(cat_command)
+cli.add_command(get_command)
+cli.add_command(ls_command)
 
 
 def main() -> None:

@@ -2,11 +2,16 @@
 
 Design note
 -----------
-The importer is driven by named profiles (IPIP-499): ``unixfs-v1-2025`` (the
+The importer (:class:`Importer`) is driven by named profiles (IPIP-499): ``unixfs-v1-2025`` (the
 default: CIDv1, raw leaves, 1 MiB chunks, 1024 links) and ``unixfs-v0-2015``
 (Kubo's legacy ``ipfs add``: CIDv0, 256 KiB, 174 links). Kubo's flag names
 override a profile (:func:`resolve_options`). CIDs must equal what Kubo and the
 JS importer compute; the interop tests run both.
+
+The exporter (:class:`Exporter`) streams and range-reads files fetching only
+the blocks a range needs, lists plain and sharded directories, resolves
+``CID/a/b`` paths and materialises trees without ever writing outside the
+target; every block is verified and every size a node claims is checked.
 
 Trade-offs: hashing is parallel and streaming with bounded memory; blocks go to
 an optional sink (``None`` hashes only). Not implemented yet, and refused with
@@ -17,21 +22,27 @@ HAMT-sharded directories.
 
 from __future__ import annotations
 
+from ipfs_kit_py.unixfs._exporter import MAX_DEPTH, DirEntry, Exporter, Stat, safe_name
 from ipfs_kit_py.unixfs._importer import AddedEntry, BlockSink, Importer, add_bytes, add_path
 from ipfs_kit_py.unixfs._options import DEFAULT_PROFILE, PROFILES, ImportOptions, resolve_options
 from ipfs_kit_py.unixfs._pb import DataType, UnixFSData, UnixTime
 
 __all__ = [
     "DEFAULT_PROFILE",
+    "MAX_DEPTH",
     "PROFILES",
     "AddedEntry",
     "BlockSink",
     "DataType",
+    "DirEntry",
+    "Exporter",
     "ImportOptions",
     "Importer",
+    "Stat",
     "UnixFSData",
     "UnixTime",
     "add_bytes",
     "add_path",
     "resolve_options",
+    "safe_name",
 ]

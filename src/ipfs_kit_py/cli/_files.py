@@ -1,0 +1,84 @@
+"""``ipfs-kit cat|ls|get``: read UnixFS content, as Kubo's verbs do.
+
+Until the embedded repo lands, blocks come from a CAR file given with ``--car``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from ipfs_kit_py.car import IndexedCar
+from ipfs_kit_py.cli._output import emit_json, handle_errors, json_option
+from ipfs_kit_py.unixfs import Exporter
+
+_car_option = click.option(
+    "--car",
+    "car",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read blocks from this CAR file (v1 or v2).",
+)
+
+
+@contextmanager
+def _exporter(car: Path) -> Iterator[Exporter]:
+    with IndexedCar(car) as source:  # verifies every block it returns
+        yield Exporter(source.get, verify=False)
+
+
+@click.command("cat")
+@click.argument("path")
+@click.option("-o", "--offset", type=click.IntRange(min=0), default=0, help="Byte to start at.")
+@click.option("-l", "--length", type=click.IntRange(min=0), help="Most bytes to print.")
+@_car_option
+@handle_errors
+def cat_command(path: str, offset: int, length: int | None, car: Path) -> None:
+    """Print the bytes of the file at PATH (CID[/sub/path])."""
+    with _exporter(car) as exporter:
+        out = sys.stdout.buffer
+        for chunk in exporter.cat(path, offset, length):
+            out.write(chunk)
+        out.flush()
+
+
+@click.command("ls")
+@click.argument("path")
+@_car_option
+@json_option
+@handle_errors
+def ls_command(path: str, car: Path, as_json: bool) -> None:
+    """List the directory at PATH: CID, size and name, as ``ipfs ls`` prints them."""
+    with _exporter(car) as exporter:
+        for entry in exporter.ls(path):
+            info = exporter.stat(entry.cid)
+            is_dir = info.kind == "directory"
+            if as_json:
+                kind = {"directory": 1, "file": 2, "raw": 2, "symlink": 4}[info.kind]
+                emit_json({"Name": entry.name, "Hash": entry.cid, "Size": info.size, "Type": kind})
+            else:
+                size = "-" if is_dir else str(info.size)
+                click.echo(f"{entry.cid} {size} {entry.name}{'/' if is_dir else ''}")
+
+
+@click.command("get")
+@click.argument("path")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Where to write (must not exist)."
+)
+@_car_option
+@json_option
+@handle_errors
+def get_command(path: str, output: Path | None, car: Path, as_json: bool) -> None:
+    """Write the file or directory at PATH to disk, verifying every block."""
+    with _exporter(car) as exporter:
+        target = output or Path(path.rstrip("/").rsplit("/", 1)[-1])
+        exporter.export(path, target)
+    if as_json:
+        emit_json({"Path": str(path), "Output": str(target)})
+    else:
+        click.echo(f"Saving file(s) to {target}")
