@@ -136,8 +136,6 @@ def test_inline_makes_identity_cids() -> None:
 
 
 def test_not_yet_implemented_is_refused_not_guessed(tmp_path: Path) -> None:
-    with pytest.raises(UnsupportedError, match="trickle"):
-        add_bytes(b"abc", resolve_options(trickle=True))
     big = tmp_path / "big"
     big.mkdir()
     for i in range(3000):  # far past the 256 KiB shard threshold

@@ -16,8 +16,7 @@ target; every block is verified and every size a node claims is checked.
 Trade-offs: hashing is parallel and streaming with bounded memory; blocks go to
 an optional sink (``None`` hashes only). Not implemented yet, and refused with
 :class:`~ipfs_kit_py.errors.UnsupportedError` rather than producing a CID that
-would differ from Kubo's: the trickle layout, buzhash/rabin chunkers and
-HAMT-sharded directories.
+would differ from Kubo's: buzhash/rabin chunkers and HAMT-sharded directories.
 """
 
 from __future__ import annotations

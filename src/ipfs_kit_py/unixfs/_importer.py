@@ -84,8 +84,12 @@ class Importer:
     def _file(self, fp: BinaryIO) -> _Link:
         opts = self.options
         if opts.layout == "trickle":
-            link = trickle_file(self, self._leaves(fp))
-            return link
+            return trickle_file(
+                self,
+                self._leaves(fp),
+                layer_repeat=opts.trickle_layer_repeat,
+                reduce_single_leaf_to_self=not opts.kubo_trickle,
+            )
         width = opts.max_links
         levels: list[list[_Link]] = [[]]
         count = 0
@@ -151,8 +155,10 @@ class Importer:
                 if self.sink is not None:
                     self.sink(Block(cid, bytes(chunk)))
             return _Link(cid, n, n)
-        # a dag-pb leaf: PBNode{Data: UnixFS{Type: File, Data: chunk, filesize: n}}
-        inner_head = b"\x08\x02" + (b"\x12" + encode_leb128(n) if n else b"")
+        # a dag-pb leaf: PBNode{Data: UnixFS{Type: File, Data: chunk, filesize: n}};
+        # Kubo's trickle layout types its leaves Raw instead
+        kind = b"\x08\x00" if opts.kubo_trickle and opts.layout == "trickle" else b"\x08\x02"
+        inner_head = kind + (b"\x12" + encode_leb128(n) if n else b"")
         trailer = b"\x18" + encode_leb128(n)
         inner_len = len(inner_head) + n + len(trailer)
         head = b"\x0a" + encode_leb128(inner_len) + inner_head

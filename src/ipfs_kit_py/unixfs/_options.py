@@ -32,6 +32,9 @@ class ImportOptions:
         shard_estimate: ``links-bytes`` (Kubo legacy) or ``block-bytes``.
         hidden: include names starting with ``.``.
         wrap_with_directory: wrap what is added in a directory.
+        trickle_layer_repeat: subtrees per depth in the trickle layout (4 in Kubo and JS).
+        kubo_trickle: build trickle DAGs as Kubo does (dag-pb leaves of UnixFS type Raw,
+            a root node even for one leaf) rather than as the JS importer does.
     """
 
     profile: str
@@ -46,6 +49,8 @@ class ImportOptions:
     shard_estimate: Literal["links-bytes", "block-bytes"] = "block-bytes"
     hidden: bool = True
     wrap_with_directory: bool = False
+    trickle_layer_repeat: int = 4
+    kubo_trickle: bool = False
 
     @property
     def chunker(self) -> str:
@@ -69,6 +74,7 @@ PROFILES: dict[str, ImportOptions] = {
         chunk_size=256 * 1024,
         max_links=174,
         shard_estimate="links-bytes",
+        kubo_trickle=True,
     ),
 }
 DEFAULT_PROFILE = "unixfs-v1-2025"
