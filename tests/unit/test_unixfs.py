@@ -135,15 +135,6 @@ def test_inline_makes_identity_cids() -> None:
     assert cid.digest == b"tiny"
 
 
-def test_not_yet_implemented_is_refused_not_guessed(tmp_path: Path) -> None:
-    big = tmp_path / "big"
-    big.mkdir()
-    for i in range(3000):  # far past the 256 KiB shard threshold
-        (big / f"{'n' * 80}{i:05d}").touch()
-    with pytest.raises(UnsupportedError, match="HAMT"):
-        add_path(big, V1)
-
-
 def test_directory_rules(tmp_path: Path) -> None:
     root = tmp_path / "d"
     (root / "sub").mkdir(parents=True)

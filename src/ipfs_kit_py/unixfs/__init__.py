@@ -13,10 +13,13 @@ the blocks a range needs, lists plain and sharded directories, resolves
 ``CID/a/b`` paths and materialises trees without ever writing outside the
 target; every block is verified and every size a node claims is checked.
 
+Layouts: balanced and trickle; directories switch to HAMT shards (fanout 256,
+murmur3-x64-64) past the profile's size estimate, per directory.
+
 Trade-offs: hashing is parallel and streaming with bounded memory; blocks go to
 an optional sink (``None`` hashes only). Not implemented yet, and refused with
 :class:`~ipfs_kit_py.errors.UnsupportedError` rather than producing a CID that
-would differ from Kubo's: buzhash/rabin chunkers and HAMT-sharded directories.
+would differ from Kubo's: the buzhash and rabin chunkers.
 """
 
 from __future__ import annotations

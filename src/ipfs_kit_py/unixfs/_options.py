@@ -74,6 +74,9 @@ PROFILES: dict[str, ImportOptions] = {
         chunk_size=256 * 1024,
         max_links=174,
         shard_estimate="links-bytes",
+        # Kubo v0.22 shards once the estimate reaches 256 KiB (boxo's pre-IPIP-499
+        # ``>=``); with our strictly-greater rule that is a threshold of 256 KiB - 1.
+        shard_threshold=256 * 1024 - 1,
         kubo_trickle=True,
     ),
 }
