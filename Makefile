@@ -45,8 +45,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests bench examples
 
 ## bench: benchmarks that print ratios against named peers
-bench: $(STAMP)
+bench: $(STAMP) $(JS_STAMP)
 	$(PY) bench/cid.py
+	$(PY) bench/import.py
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
