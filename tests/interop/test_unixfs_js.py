@@ -111,3 +111,19 @@ def test_wrap_with_directory(unixfs_add: JsAdd, tmp_path: Path) -> None:
     theirs = unixfs_add(path, "--profile", "unixfs-v1-2025", "--wrap-with-directory")
     options = resolve_options("unixfs-v1-2025", wrap_with_directory=True)
     assert ours(path, options) == theirs["root"]
+
+
+@pytest.mark.parametrize("size", [0, 100, MIB + 1, 5 * MIB + 3])
+def test_helia_defaults_match_v1_profile(unixfs_add: JsAdd, tmp_path: Path, size: int) -> None:
+    # @helia/unixfs (addFile/addDirectory with its own defaults) against unixfs-v1-2025
+    path = _file(tmp_path, size)
+    helia = unixfs_add(path, "--api", "helia")["root"]
+    assert ours(path, resolve_options("unixfs-v1-2025")) == helia
+
+
+def test_helia_defaults_match_v1_profile_on_a_tree(unixfs_add: JsAdd, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "tree", seed=21)
+    (root / "link").unlink()
+    assert (
+        ours(root, resolve_options("unixfs-v1-2025")) == unixfs_add(root, "--api", "helia")["root"]
+    )
