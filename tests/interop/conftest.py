@@ -173,3 +173,14 @@ def unixfs_add(js_harness: JsHarness) -> UnixfsAdd:
         return result
 
     return add
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh Kubo repo per test module; fail (never skip) when Kubo cannot run here."""
+    from helpers.kubo import kubo_available
+
+    reason = kubo_available()
+    if reason is not None:
+        pytest.fail(f"Kubo harness unavailable: {reason}", pytrace=False)
+    return tmp_path_factory.mktemp("kubo") / "repo"

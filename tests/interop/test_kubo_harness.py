@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.kubo import kubo_add, kubo_available, kubo_block_path, kubo_blocks_dir
+from helpers.kubo import kubo_add, kubo_block_path, kubo_blocks_dir
 from ipfs_kit_py import CID
 
 pytestmark = pytest.mark.interop
@@ -19,15 +19,6 @@ pytestmark = pytest.mark.interop
 EMPTY_FILE = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
 EMPTY_DIR = "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"
 HELLO_WORLD = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"  # b"hello world\n"
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh Kubo repo for this module; fail (never skip) when Kubo cannot run here."""
-    reason = kubo_available()
-    if reason is not None:
-        pytest.fail(f"Kubo harness unavailable: {reason}", pytrace=False)
-    return tmp_path_factory.mktemp("kubo") / "repo"
 
 
 @pytest.mark.parametrize(

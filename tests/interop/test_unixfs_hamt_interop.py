@@ -76,12 +76,6 @@ def _kubo_ready() -> None:
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _kubo_ready()
-    return tmp_path_factory.mktemp("kubo") / "repo"
-
-
-@pytest.fixture(scope="module")
 def kubo_small(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], str]:
     """Kubo with ``UnixFSShardingSizeThreshold`` = SMALL (stored adds; its rule is ``>=``)."""
     _kubo_ready()

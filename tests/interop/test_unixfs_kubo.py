@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers.corpus import boundary_sizes, content, write_tree
-from helpers.kubo import kubo_add, kubo_available, kubo_block_path
+from helpers.kubo import kubo_add, kubo_block_path
 from ipfs_kit_py import CID
 from ipfs_kit_py.unixfs import Exporter, add_path, resolve_options
 
@@ -23,14 +23,6 @@ pytestmark = pytest.mark.interop
 
 V0 = resolve_options("unixfs-v0-2015")
 SIZES = boundary_sizes(256 * 1024, 174)
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    reason = kubo_available()
-    if reason is not None:
-        pytest.fail(f"Kubo harness unavailable: {reason}", pytrace=False)
-    return tmp_path_factory.mktemp("kubo") / "repo"
 
 
 @pytest.mark.parametrize("size", SIZES)

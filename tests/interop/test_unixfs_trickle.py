@@ -15,7 +15,6 @@ here until :class:`~ipfs_kit_py.unixfs.ImportOptions` can say so.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,10 +22,9 @@ from typing import Any
 
 import pytest
 
+from helpers.trickle import js_trickle_options, trickle_importer
 from ipfs_kit_py.unixfs import (
-    BlockSink,
     Importer,
-    ImportOptions,
     resolve_options,
 )
 from ipfs_kit_py.unixfs._trickle import LAYER_REPEAT
@@ -36,20 +34,6 @@ pytestmark = pytest.mark.interop
 JsAdd = Callable[..., dict[str, Any]]
 COMBOS = [(0, False), (1, True), (1, False), (0, True)]  # (cid_version, raw_leaves)
 KIB = 1024
-
-
-def trickle_importer(
-    options: ImportOptions,
-    sink: BlockSink | None = None,
-    *,
-    layer_repeat: int = LAYER_REPEAT,
-    kubo: bool = False,
-) -> Importer:
-    """An importer building ``options`` as a trickle DAG, Kubo's flavour or the JS one."""
-    trickle = dataclasses.replace(
-        options, layout="trickle", trickle_layer_repeat=layer_repeat, kubo_trickle=kubo
-    )
-    return Importer(trickle, sink)
 
 
 def _full_leaves(width: int, repeat: int, depth: int) -> int:
@@ -105,19 +89,6 @@ def _flags(cid_version: int, raw_leaves: bool, chunk: int, width: int) -> list[s
     ]  # fmt: skip
 
 
-def _options(cid_version: int, raw_leaves: bool, chunk: int, width: int) -> ImportOptions:
-    """Trickle options in the JS importer's flavour (its defaults are what we compare)."""
-    options = resolve_options(
-        "unixfs-v0-2015",
-        cid_version=cid_version,
-        raw_leaves=raw_leaves,
-        chunker=f"size-{chunk}",
-        max_links=width,
-        trickle=True,
-    )
-    return dataclasses.replace(options, kubo_trickle=False)
-
-
 def _mismatches(ours: dict[str, str], js: dict[str, str]) -> list[str]:
     return [
         f"{name}: ours {ours.get(name)} js {cid}"
@@ -143,7 +114,7 @@ def test_small_widths_match_js(
 ) -> None:
     paths = _files(tmp_path, chunk, _leaf_counts(width, LAYER_REPEAT, depth))
     js = _js(unixfs_add, paths, *_flags(cid_version, raw_leaves, chunk, width))
-    ours = _ours(Importer(_options(cid_version, raw_leaves, chunk, width)), paths)
+    ours = _ours(Importer(js_trickle_options(cid_version, raw_leaves, chunk, width)), paths)
     assert not _mismatches(ours, js)
 
 
@@ -159,7 +130,7 @@ def test_other_layer_repeats_match_js(
     paths = _files(tmp_path, chunk, _leaf_counts(width, repeat, 3))
     flags = _flags(cid_version, raw_leaves, chunk, width)
     js = _js(unixfs_add, paths, *flags, "--layer-repeat", str(repeat))
-    options = _options(cid_version, raw_leaves, chunk, width)
+    options = js_trickle_options(cid_version, raw_leaves, chunk, width)
     ours = _ours(trickle_importer(options, layer_repeat=repeat), paths)
     assert not _mismatches(ours, js)
 
@@ -174,12 +145,11 @@ def test_kubo_flavour_matches_js_go_parity_mode(
     js = _js(
         unixfs_add, paths, *flags, "--reduce-single-leaf-to-self", "false", "--leaf-type", "raw"
     )
-    ours = _ours(
-        trickle_importer(_options(cid_version, raw_leaves, chunk, width), kubo=True), paths
-    )
+    options = js_trickle_options(cid_version, raw_leaves, chunk, width)
+    ours = _ours(trickle_importer(options, kubo=True), paths)
     assert not _mismatches(ours, js)
     # and the default flavour really differs at one leaf (and, with raw leaves, at zero)
-    default = _ours(Importer(_options(cid_version, raw_leaves, chunk, width)), paths)
+    default = _ours(Importer(js_trickle_options(cid_version, raw_leaves, chunk, width)), paths)
     assert default[f"{chunk:09d}.bin"] != js[f"{chunk:09d}.bin"]
 
 
@@ -193,7 +163,7 @@ def test_width_174_deep_with_small_chunks(
     counts = [width, width + 1, 870, 871, 871 + width, 4350, 4351]
     paths = _files(tmp_path, chunk, counts)
     js = _js(unixfs_add, paths, *_flags(cid_version, raw_leaves, chunk, width))
-    ours = _ours(Importer(_options(cid_version, raw_leaves, chunk, width)), paths)
+    ours = _ours(Importer(js_trickle_options(cid_version, raw_leaves, chunk, width)), paths)
     assert not _mismatches(ours, js)
 
 

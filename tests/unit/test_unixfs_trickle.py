@@ -13,12 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from helpers.trickle import js_trickle_options, trickle_importer
 from ipfs_kit_py import CID, Block
 from ipfs_kit_py.cid._multicodec import RAW
 from ipfs_kit_py.codecs import dag_pb
 from ipfs_kit_py.errors import InvalidInputError
 from ipfs_kit_py.unixfs import (
-    BlockSink,
     DataType,
     Importer,
     ImportOptions,
@@ -30,33 +30,6 @@ from ipfs_kit_py.unixfs._importer import _Link
 from ipfs_kit_py.unixfs._trickle import LAYER_REPEAT, trickle_file
 
 COMBOS = [(0, False), (1, True), (1, False), (0, True)]  # (cid_version, raw_leaves)
-
-
-def trickle_importer(
-    options: ImportOptions,
-    sink: BlockSink | None = None,
-    *,
-    layer_repeat: int = LAYER_REPEAT,
-    kubo: bool = False,
-) -> Importer:
-    """An importer building ``options`` as a trickle DAG, Kubo's flavour or the JS one."""
-    trickle = dataclasses.replace(
-        options, layout="trickle", trickle_layer_repeat=layer_repeat, kubo_trickle=kubo
-    )
-    return Importer(trickle, sink)
-
-
-def _options(cid_version: int, raw_leaves: bool, chunk: int, width: int) -> ImportOptions:
-    """Trickle options in the JS importer's flavour (its defaults are what we compare)."""
-    options = resolve_options(
-        "unixfs-v0-2015",
-        cid_version=cid_version,
-        raw_leaves=raw_leaves,
-        chunker=f"size-{chunk}",
-        max_links=width,
-        trickle=True,
-    )
-    return dataclasses.replace(options, kubo_trickle=False)
 
 
 def _import(
@@ -180,7 +153,7 @@ def test_every_block_decodes_and_leaves_give_back_the_file(
     cid_version: int, raw_leaves: bool, kubo: bool
 ) -> None:
     chunk, width = 10, 3
-    opts = _options(cid_version, raw_leaves, chunk, width)
+    opts = js_trickle_options(cid_version, raw_leaves, chunk, width)
     leaf_type = DataType.RAW if kubo else DataType.FILE
     for size in _sizes(chunk, width, LAYER_REPEAT, 3):
         data = random.Random(size).randbytes(size)
@@ -200,7 +173,7 @@ def test_every_block_decodes_and_leaves_give_back_the_file(
 @pytest.mark.parametrize("repeat", [1, 2, 3, 5])
 def test_other_layer_repeats_keep_the_invariants(repeat: int) -> None:
     chunk, width = 7, 4
-    opts = _options(1, True, chunk, width)
+    opts = js_trickle_options(1, True, chunk, width)
     for size in _sizes(chunk, width, repeat, 3):
         data = random.Random(size).randbytes(size)
         root, blocks = _import(data, opts, layer_repeat=repeat)
@@ -238,14 +211,14 @@ JS_SPEC_SHAPES: dict[int, list[object]] = {
 @pytest.mark.parametrize("count", sorted(JS_SPEC_SHAPES))
 def test_shape_matches_the_js_layout_spec(count: int) -> None:
     chunks = [f"{i:08d}".encode() for i in range(count)]
-    root, blocks = _import(b"".join(chunks), _options(1, True, 8, 3), layer_repeat=2)
+    root, blocks = _import(b"".join(chunks), js_trickle_options(1, True, 8, 3), layer_repeat=2)
     index = {Block.from_data(c).cid: i for i, c in enumerate(chunks)}
     assert _shape(root, blocks, index) == JS_SPEC_SHAPES[count]
 
 
 @pytest.mark.parametrize(("cid_version", "raw_leaves"), COMBOS)
 def test_single_leaf_and_empty_file(cid_version: int, raw_leaves: bool) -> None:
-    opts = _options(cid_version, raw_leaves, 100, 3)
+    opts = js_trickle_options(cid_version, raw_leaves, 100, 3)
     balanced = resolve_options(
         "unixfs-v0-2015", cid_version=cid_version, raw_leaves=raw_leaves, chunker="size-100"
     )
@@ -265,7 +238,7 @@ def test_single_leaf_and_empty_file(cid_version: int, raw_leaves: bool) -> None:
 def test_empty_file_cids() -> None:
     # JS: one empty leaf; Kubo: a File node with no links even with raw leaves
     # (observed with ipfs-unixfs-importer 17.1.1, reduceSingleLeafToSelf true / false)
-    v0, v1 = _options(0, False, 100, 3), _options(1, True, 100, 3)
+    v0, v1 = js_trickle_options(0, False, 100, 3), js_trickle_options(1, True, 100, 3)
     assert str(_import(b"", v0)[0]) == "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
     assert str(_import(b"", v0, kubo=True)[0]) == "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
     assert str(_import(b"", v1)[0]) == "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
@@ -317,7 +290,7 @@ def test_leaves_are_consumed_as_a_stream() -> None:
         if block.cid.codec != RAW:
             events.append(("node", 0))
 
-    opts = _options(1, True, 10, 3)
+    opts = js_trickle_options(1, True, 10, 3)
     data = random.Random(0).randbytes(10 * 1000)
     with Importer(opts, sink) as imp:
 
@@ -334,5 +307,5 @@ def test_leaves_are_consumed_as_a_stream() -> None:
 
 
 def test_layer_repeat_must_be_positive() -> None:
-    with Importer(_options(1, True, 10, 3)) as imp, pytest.raises(InvalidInputError):
+    with Importer(js_trickle_options(1, True, 10, 3)) as imp, pytest.raises(InvalidInputError):
         trickle_file(imp, iter(()), layer_repeat=0)
