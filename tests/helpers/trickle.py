@@ -33,3 +33,26 @@ def js_trickle_options(cid_version: int, raw_leaves: bool, chunk: int, width: in
         trickle=True,
     )
     return dataclasses.replace(options, kubo_trickle=False)
+
+
+def full_leaves(width: int, repeat: int, depth: int) -> int:
+    """Leaves in a full trickle subtree of ``depth``."""
+    return int(width * (1 + repeat) ** (depth - 1))
+
+
+def layer_edge(width: int, repeat: int, depth: int) -> int:
+    """Leaves before the layer of depth ``depth + 1`` starts."""
+    return width + repeat * sum(full_leaves(width, repeat, d) for d in range(1, depth + 1))
+
+
+def leaf_counts(width: int, repeat: int, depth: int) -> list[int]:
+    """Leaf counts around every layer and sibling boundary up to subtrees of ``depth``."""
+    counts = {0, 1, 2, width, width + 1}
+    for d in range(1, depth + 1):
+        edge = layer_edge(width, repeat, d - 1)  # leaves before this layer
+        full = full_leaves(width, repeat, d)
+        # a layer starts, its first subtree gets past its own leaves, a sibling starts
+        counts |= {edge + 1, edge + width + 1, edge + full, edge + full + 1}
+        end = edge + repeat * full
+        counts |= {end - 1, end, end + 1}  # the layer ends; the next one starts
+    return sorted(counts)

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from helpers.trickle import js_trickle_options, trickle_importer
+from helpers.trickle import js_trickle_options, leaf_counts, trickle_importer
 from ipfs_kit_py.unixfs import (
     Importer,
     resolve_options,
@@ -34,22 +34,6 @@ pytestmark = pytest.mark.interop
 JsAdd = Callable[..., dict[str, Any]]
 COMBOS = [(0, False), (1, True), (1, False), (0, True)]  # (cid_version, raw_leaves)
 KIB = 1024
-
-
-def _full_leaves(width: int, repeat: int, depth: int) -> int:
-    return int(width * (1 + repeat) ** (depth - 1))
-
-
-def _leaf_counts(width: int, repeat: int, depth: int) -> list[int]:
-    """Leaf counts around every layer boundary up to subtrees of ``depth``."""
-    counts = {0, 1, 2, width, width + 1}
-    edge = width  # leaves before the current layer
-    for d in range(1, depth + 1):
-        full = _full_leaves(width, repeat, d)
-        counts |= {edge + 1, edge + width + 1, edge + full, edge + full + 1}
-        edge += repeat * full
-        counts |= {edge - 1, edge, edge + 1}
-    return sorted(counts)
 
 
 def _files(directory: Path, chunk: int, leaf_counts: Sequence[int]) -> list[Path]:
@@ -112,7 +96,7 @@ def test_small_widths_match_js(
     cid_version: int,
     raw_leaves: bool,
 ) -> None:
-    paths = _files(tmp_path, chunk, _leaf_counts(width, LAYER_REPEAT, depth))
+    paths = _files(tmp_path, chunk, leaf_counts(width, LAYER_REPEAT, depth))
     js = _js(unixfs_add, paths, *_flags(cid_version, raw_leaves, chunk, width))
     ours = _ours(Importer(js_trickle_options(cid_version, raw_leaves, chunk, width)), paths)
     assert not _mismatches(ours, js)
@@ -127,7 +111,7 @@ def test_other_layer_repeats_match_js(
     unixfs_add: JsAdd, tmp_path: Path, repeat: int, cid_version: int, raw_leaves: bool
 ) -> None:
     width, chunk = 3, 100
-    paths = _files(tmp_path, chunk, _leaf_counts(width, repeat, 3))
+    paths = _files(tmp_path, chunk, leaf_counts(width, repeat, 3))
     flags = _flags(cid_version, raw_leaves, chunk, width)
     js = _js(unixfs_add, paths, *flags, "--layer-repeat", str(repeat))
     options = js_trickle_options(cid_version, raw_leaves, chunk, width)
@@ -140,7 +124,7 @@ def test_kubo_flavour_matches_js_go_parity_mode(
     unixfs_add: JsAdd, tmp_path: Path, cid_version: int, raw_leaves: bool
 ) -> None:
     width, chunk = 3, 100
-    paths = _files(tmp_path, chunk, _leaf_counts(width, LAYER_REPEAT, 3))
+    paths = _files(tmp_path, chunk, leaf_counts(width, LAYER_REPEAT, 3))
     flags = _flags(cid_version, raw_leaves, chunk, width)
     js = _js(
         unixfs_add, paths, *flags, "--reduce-single-leaf-to-self", "false", "--leaf-type", "raw"

@@ -13,7 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers.trickle import js_trickle_options, trickle_importer
+from helpers.trickle import (
+    full_leaves,
+    js_trickle_options,
+    layer_edge,
+    leaf_counts,
+    trickle_importer,
+)
 from ipfs_kit_py import CID, Block
 from ipfs_kit_py.cid._multicodec import RAW
 from ipfs_kit_py.codecs import dag_pb
@@ -46,11 +52,6 @@ def _import(
 
 
 # -- the DAG checker -----------------------------------------------------------------------
-
-
-def _full_leaves(width: int, repeat: int, depth: int) -> int:
-    """Leaves under a full trickle subtree of ``depth`` (1: one node of leaves)."""
-    return int(width * (1 + repeat) ** (depth - 1))
 
 
 class _Checker:
@@ -119,7 +120,7 @@ class _Checker:
                 assert max_depth is None or depth < max_depth, "child subtree too deep"
                 data, size, count = self.node(link.cid, depth)
                 if i < last:  # only the last child may be partial
-                    assert count == _full_leaves(self.width, self.repeat, depth)
+                    assert count == full_leaves(self.width, self.repeat, depth)
             assert blocksize == len(data)
             assert link.tsize == size
             parts.append(data)
@@ -135,16 +136,9 @@ class _Checker:
 
 def _sizes(chunk: int, width: int, repeat: int, depth: int) -> list[int]:
     """Byte sizes around the layer and sibling boundaries up to subtrees of ``depth``."""
-    counts = {0, 1, 2, width, width + 1}
-    edge = width  # leaves before the current layer
-    for d in range(1, depth + 1):
-        full = _full_leaves(width, repeat, d)
-        # a layer starts, its first subtree gets past its own leaves, a sibling starts
-        counts |= {edge + 1, edge + width + 1, edge + full, edge + full + 1}
-        edge += repeat * full
-        counts |= {edge - 1, edge, edge + 1}  # the layer ends; the next one starts
+    edge = layer_edge(width, repeat, depth)
     partial = {n * chunk - chunk // 2 for n in (width + 1, edge, edge + 1)}
-    return sorted({n * chunk for n in counts} | partial | {1})
+    return sorted({n * chunk for n in leaf_counts(width, repeat, depth)} | partial | {1})
 
 
 @pytest.mark.parametrize(("cid_version", "raw_leaves"), COMBOS)

@@ -25,48 +25,46 @@ _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _B36_INDEX = {c: i for i, c in enumerate(_B36)}
 
 
-def _b58encode(data: bytes) -> str:
+def _int_encode(data: bytes, alphabet: str) -> str:
+    """Base-N by big-integer conversion; each leading zero byte becomes alphabet[0]."""
     n = int.from_bytes(data, "big")
+    base = len(alphabet)
     out = []
     while n:
-        n, r = divmod(n, 58)
-        out.append(_B58[r])
+        n, r = divmod(n, base)
+        out.append(alphabet[r])
     pad = len(data) - len(data.lstrip(b"\0"))
-    return "1" * pad + "".join(reversed(out))
+    return alphabet[0] * pad + "".join(reversed(out))
+
+
+def _int_decode(text: str, index: dict[str, int], name: str) -> bytes:
+    base = len(index)
+    zero = next(c for c, i in index.items() if i == 0)
+    n = 0
+    try:
+        for c in text:
+            n = n * base + index[c]
+    except KeyError as err:
+        raise ValueError(f"invalid {name} character {err.args[0]!r}") from None
+    pad = len(text) - len(text.lstrip(zero))
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return b"\0" * pad + body
+
+
+def _b58encode(data: bytes) -> str:
+    return _int_encode(data, _B58)
 
 
 def _b58decode(text: str) -> bytes:
-    n = 0
-    try:
-        for c in text:
-            n = n * 58 + _B58_INDEX[c]
-    except KeyError as err:
-        raise ValueError(f"invalid base58btc character {err.args[0]!r}") from None
-    pad = len(text) - len(text.lstrip("1"))
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
-    return b"\0" * pad + body
+    return _int_decode(text, _B58_INDEX, "base58btc")
 
 
 def _b36encode(data: bytes) -> str:
-    n = int.from_bytes(data, "big")
-    out = []
-    while n:
-        n, r = divmod(n, 36)
-        out.append(_B36[r])
-    pad = len(data) - len(data.lstrip(b"\0"))
-    return "0" * pad + "".join(reversed(out))
+    return _int_encode(data, _B36)
 
 
 def _b36decode(text: str) -> bytes:
-    n = 0
-    try:
-        for c in text:
-            n = n * 36 + _B36_INDEX[c]
-    except KeyError as err:
-        raise ValueError(f"invalid base36 character {err.args[0]!r}") from None
-    pad = len(text) - len(text.lstrip("0"))
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
-    return b"\0" * pad + body
+    return _int_decode(text, _B36_INDEX, "base36")
 
 
 def _b32encode(data: bytes) -> str:

@@ -8,12 +8,13 @@ part of what makes a CID canonical.
 
 from __future__ import annotations
 
-from ipfs_kit_py.errors import InvalidCIDError
+from ipfs_kit_py.errors import DecodeError, InvalidCIDError
 
-__all__ = ["MAX_VARINT_BYTES", "decode_varint", "encode_leb128", "encode_varint"]
+__all__ = ["MAX_VARINT_BYTES", "decode_leb128", "decode_varint", "encode_leb128", "encode_varint"]
 
 MAX_VARINT_BYTES = 9
 _MAX_VALUE = (1 << 63) - 1
+_MAX_U64 = (1 << 64) - 1
 _SMALL = [bytes((i,)) for i in range(128)]
 
 
@@ -71,3 +72,27 @@ def decode_varint(
                 raise error(f"{what} is not minimally encoded")
             return value, i
         shift += 7
+
+
+def decode_leb128(buf: bytes, pos: int, end: int, what: str) -> tuple[int, int]:
+    """Decode one protobuf varint (unsigned LEB128, at most 64 bits) in ``buf[pos:end]``.
+
+    Unlike :func:`decode_varint`, non-minimal encodings are accepted, as protobuf
+    decoders (and the dag-pb spec) accept them. Errors are :class:`DecodeError`
+    whose message starts with ``what``.
+    """
+    value = shift = 0
+    start = pos
+    while True:
+        if pos >= end:
+            raise DecodeError(f"{what}: truncated varint at byte {start}")
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            if value > _MAX_U64:
+                raise DecodeError(f"{what}: varint at byte {start} exceeds 64 bits")
+            return value, pos
+        shift += 7
+        if shift >= 70:
+            raise DecodeError(f"{what}: varint at byte {start} is too long")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ipfs_kit_py.cid import CID
-from ipfs_kit_py.cid._varint import encode_leb128
+from ipfs_kit_py.cid._varint import decode_leb128, encode_leb128
 from ipfs_kit_py.errors import DecodeError, EncodeError, InvalidCIDError
 
 __all__ = ["CODE", "NAME", "PBLink", "PBNode", "decode", "decode_node", "encode", "links"]
@@ -162,22 +162,7 @@ def encode(node: PBNode | Mapping[str, Any]) -> bytes:
 
 
 def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
-    value = 0
-    shift = 0
-    start = pos
-    while True:
-        if pos >= end:
-            raise DecodeError(f"invalid DAG-PB: truncated varint at byte {start}")
-        b = buf[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            if value > _MAX_U64:
-                raise DecodeError(f"invalid DAG-PB: varint at byte {start} exceeds 64 bits")
-            return value, pos
-        shift += 7
-        if shift >= 70:
-            raise DecodeError(f"invalid DAG-PB: varint at byte {start} is too long")
+    return decode_leb128(buf, pos, end, "invalid DAG-PB")
 
 
 def _bytes_field(buf: bytes, pos: int, end: int) -> tuple[int, int]:

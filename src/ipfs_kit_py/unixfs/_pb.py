@@ -24,7 +24,7 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
-from ipfs_kit_py.cid._varint import encode_leb128
+from ipfs_kit_py.cid._varint import decode_leb128, encode_leb128
 from ipfs_kit_py.errors import DecodeError
 
 __all__ = ["DataType", "UnixFSData", "UnixTime"]
@@ -150,21 +150,7 @@ class UnixFSData:
 
 
 def _varint(buf: bytes, pos: int, end: int | None = None) -> tuple[int, int]:
-    end = len(buf) if end is None else end
-    value = shift = 0
-    while True:
-        if pos >= end:
-            raise DecodeError("invalid UnixFS data: truncated varint")
-        b = buf[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            if value > _MAX_U64:
-                raise DecodeError("invalid UnixFS data: varint exceeds 64 bits")
-            return value, pos
-        shift += 7
-        if shift >= 70:
-            raise DecodeError("invalid UnixFS data: varint too long")
+    return decode_leb128(buf, pos, len(buf) if end is None else end, "invalid UnixFS data")
 
 
 def _decode_time(raw: bytes) -> UnixTime:
