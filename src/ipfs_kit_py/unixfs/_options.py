@@ -8,11 +8,9 @@ from typing import Literal
 
 from ipfs_kit_py.cid import multicodec, multihash
 from ipfs_kit_py.errors import InvalidInputError, UnsupportedError
+from ipfs_kit_py.unixfs._chunker import Chunker, parse_chunker
 
 __all__ = ["DEFAULT_PROFILE", "PROFILES", "ImportOptions", "resolve_options"]
-
-#: Kubo refuses chunks above 1 MiB (the largest block peers exchange is 2 MiB).
-MAX_CHUNK_SIZE = 1 << 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,7 +21,7 @@ class ImportOptions:
         profile: the profile these options started from (recorded with imports).
         cid_version: 0 or 1 for dag-pb nodes.
         raw_leaves: leaves are ``raw`` blocks (CIDv1) instead of dag-pb file nodes.
-        chunk_size: fixed-size chunker size in bytes (``size-N``).
+        chunker: how files are cut into leaves (``size-N``, ``buzhash`` or ``rabin-…``).
         max_links: most children per file node (balanced layout width).
         layout: ``balanced`` or ``trickle``.
         hash_code: multihash function for every block.
@@ -35,12 +33,14 @@ class ImportOptions:
         trickle_layer_repeat: subtrees per depth in the trickle layout (4 in Kubo and JS).
         kubo_trickle: build trickle DAGs as Kubo does (dag-pb leaves of UnixFS type Raw,
             a root node even for one leaf) rather than as the JS importer does.
+        preserve_mode: record each file's, directory's and symlink's permission bits.
+        preserve_mtime: record each file's, directory's and symlink's modification time.
     """
 
     profile: str
     cid_version: int
     raw_leaves: bool
-    chunk_size: int
+    chunker: Chunker
     max_links: int
     layout: Literal["balanced", "trickle"] = "balanced"
     hash_code: int = multicodec.SHA2_256
@@ -51,11 +51,13 @@ class ImportOptions:
     wrap_with_directory: bool = False
     trickle_layer_repeat: int = 4
     kubo_trickle: bool = False
+    preserve_mode: bool = False
+    preserve_mtime: bool = False
 
     @property
-    def chunker(self) -> str:
-        """The chunker in Kubo's syntax."""
-        return f"size-{self.chunk_size}"
+    def chunk_size(self) -> int:
+        """The fixed chunk size, or the largest chunk a content-defined chunker makes."""
+        return self.chunker.size
 
 
 PROFILES: dict[str, ImportOptions] = {
@@ -63,7 +65,7 @@ PROFILES: dict[str, ImportOptions] = {
         profile="unixfs-v1-2025",
         cid_version=1,
         raw_leaves=True,
-        chunk_size=1 << 20,
+        chunker=Chunker("size", 1 << 20),
         max_links=1024,
         shard_estimate="block-bytes",
     ),
@@ -71,7 +73,7 @@ PROFILES: dict[str, ImportOptions] = {
         profile="unixfs-v0-2015",
         cid_version=0,
         raw_leaves=False,
-        chunk_size=256 * 1024,
+        chunker=Chunker("size", 256 * 1024),
         max_links=174,
         shard_estimate="links-bytes",
         # Kubo v0.22 shards once the estimate reaches 256 KiB (boxo's pre-IPIP-499
@@ -81,22 +83,6 @@ PROFILES: dict[str, ImportOptions] = {
     ),
 }
 DEFAULT_PROFILE = "unixfs-v1-2025"
-
-
-def parse_chunker(spec: str) -> int:
-    """Chunk size from Kubo's ``--chunker`` syntax (``size-N``)."""
-    kind, _, arg = spec.partition("-")
-    if kind == "size":
-        try:
-            size = int(arg) if arg else 256 * 1024
-        except ValueError:
-            raise InvalidInputError(f"bad chunker {spec!r}: size must be an integer") from None
-        if not 0 < size <= MAX_CHUNK_SIZE:
-            raise InvalidInputError(f"bad chunker {spec!r}: size must be in 1..{MAX_CHUNK_SIZE}")
-        return size
-    if kind in ("buzhash", "rabin"):
-        raise UnsupportedError(f"chunker {kind!r} is not implemented yet (use size-N)")
-    raise InvalidInputError(f"unknown chunker {spec!r}")
 
 
 def resolve_options(
@@ -112,6 +98,8 @@ def resolve_options(
     inline_limit: int = 32,
     hidden: bool | None = None,
     wrap_with_directory: bool = False,
+    preserve_mode: bool = False,
+    preserve_mtime: bool = False,
 ) -> ImportOptions:
     """Options from a profile plus Kubo-style overrides.
 
@@ -136,7 +124,7 @@ def resolve_options(
     if raw_leaves is not None:
         changes["raw_leaves"] = raw_leaves
     if chunker is not None:
-        changes["chunk_size"] = parse_chunker(chunker)
+        changes["chunker"] = parse_chunker(chunker)
     if max_links is not None:
         if max_links < 2:
             raise InvalidInputError("max links must be at least 2")
@@ -155,4 +143,6 @@ def resolve_options(
     if hidden is not None:
         changes["hidden"] = hidden
     changes["wrap_with_directory"] = wrap_with_directory
+    changes["preserve_mode"] = preserve_mode
+    changes["preserve_mtime"] = preserve_mtime
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]

@@ -20,6 +20,8 @@ and a protobuf runtime would be the heaviest dependency of the package.
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -27,7 +29,7 @@ from enum import IntEnum
 from ipfs_kit_py.cid._varint import decode_leb128, encode_leb128
 from ipfs_kit_py.errors import DecodeError
 
-__all__ = ["DataType", "UnixFSData", "UnixTime"]
+__all__ = ["NO_METADATA", "DataType", "Metadata", "UnixFSData", "UnixTime"]
 
 _MAX_U64 = (1 << 64) - 1
 
@@ -49,6 +51,49 @@ class UnixTime:
 
     seconds: int
     nanos: int | None = None
+
+
+#: The modes the UnixFS spec assumes when none is stored; a stored mode equal to the
+#: default is left out, as the JS importer does.
+DEFAULT_FILE_MODE = 0o644
+DEFAULT_DIRECTORY_MODE = 0o755
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """The optional ``mode`` and ``mtime`` of a file, directory or symlink node.
+
+    >>> Metadata.from_stat(os.stat_result((0o100600,) + (0,) * 9), mode=True, mtime=False)
+    Metadata(mode=384, mtime=None)
+    """
+
+    mode: int | None = None
+    mtime: UnixTime | None = None
+
+    def __bool__(self) -> bool:
+        return self.mode is not None or self.mtime is not None
+
+    @classmethod
+    def from_stat(cls, st: os.stat_result, *, mode: bool, mtime: bool) -> Metadata:
+        """What ``--preserve-mode`` / ``--preserve-mtime`` record for a stat result.
+
+        The mode is the permission bits (``0o7777``), left out when it is the
+        spec's default for the node type; the mtime has nanoseconds only when
+        they are not zero.
+        """
+        recorded_mode = None
+        if mode:
+            bits = st.st_mode & 0o7777
+            default = DEFAULT_DIRECTORY_MODE if stat.S_ISDIR(st.st_mode) else DEFAULT_FILE_MODE
+            recorded_mode = None if bits == default else bits
+        recorded_mtime = None
+        if mtime:
+            seconds, nanos = divmod(st.st_mtime_ns, 1_000_000_000)
+            recorded_mtime = UnixTime(seconds, nanos or None)
+        return cls(recorded_mode, recorded_mtime)
+
+
+NO_METADATA = Metadata()
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
 from ipfs_kit_py.errors import InvalidInputError
+from ipfs_kit_py.unixfs._pb import NO_METADATA, Metadata
 
 if TYPE_CHECKING:
     from ipfs_kit_py.unixfs._importer import Importer, _Link
@@ -84,12 +85,14 @@ def trickle_file(
     *,
     layer_repeat: int = LAYER_REPEAT,
     reduce_single_leaf_to_self: bool = True,
+    meta: Metadata = NO_METADATA,
 ) -> _Link:
     """Fold leaf links, in file order, into a trickle DAG; return its root link.
 
     ``reduce_single_leaf_to_self`` chooses the JS importer's default (``True``)
     or Kubo's root (``False``) for files of zero or one leaf; see the module
-    docstring. Larger files give the same DAG either way.
+    docstring. Larger files give the same DAG either way. ``meta`` goes on the
+    root node (the importer handles a one-leaf file that carries metadata).
     """
     if layer_repeat < 1:
         raise InvalidInputError(f"trickle layer repeat must be at least 1, got {layer_repeat}")
@@ -97,11 +100,11 @@ def trickle_file(
     if source.done:  # the empty file: the chunker gave no chunk at all
         if reduce_single_leaf_to_self:
             return importer._leaf(memoryview(b""))
-        return importer._file_node([])
+        return importer._file_node([], meta)
     first = source.take()
     if source.done and reduce_single_leaf_to_self:
         return first
-    return _fill(importer, source, [first], None, layer_repeat)
+    return _fill(importer, source, [first], None, layer_repeat, meta)
 
 
 def _fill(
@@ -110,6 +113,7 @@ def _fill(
     children: list[_Link],
     max_depth: int | None,
     layer_repeat: int,
+    meta: Metadata = NO_METADATA,
 ) -> _Link:
     """Build one trickle node of depth ``max_depth`` (``None``: the unbounded root)."""
     width = importer.options.max_links
@@ -122,4 +126,4 @@ def _fill(
                 break
             children.append(_fill(importer, source, [], depth, layer_repeat))
         depth += 1
-    return importer._file_node(children)
+    return importer._file_node(children, meta)
