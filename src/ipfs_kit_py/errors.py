@@ -15,7 +15,13 @@ who do not know our types::
     ├── UnsupportedError (NotImplementedError) codec / hash / base we do not implement
     ├── IntegrityError                         bytes do not hash to their CID
     ├── BlockNotFoundError (KeyError)          a block we need is absent
-    └── PathNotFoundError (FileNotFoundError)  no entry at a path inside a DAG
+    ├── PathNotFoundError (FileNotFoundError)  no entry at a path inside a DAG
+    ├── StorageError (OSError)                 a block store's disk failed (full, I/O error)
+    │   └── ReadOnlyError                      a write to a store opened read-only
+    ├── ConfigError (ValueError)               a bad config file, variable or argument
+    └── RepoError                              the node's repo cannot be used
+        ├── RepoNotFoundError (FileNotFoundError)  no repo there: run ``ipfs-kit init``
+        └── RepoLockedError                    another process owns the repo
 
 Each class has a stable ``code`` (a short string used in JSON output and RPC
 error bodies), an HTTP status in :data:`HTTP_STATUS` and a process exit status
@@ -31,6 +37,7 @@ __all__ = [
     "BlockNotFoundError",
     "CARError",
     "CARLimitError",
+    "ConfigError",
     "DecodeError",
     "EncodeError",
     "IPFSKitError",
@@ -39,6 +46,11 @@ __all__ = [
     "InvalidInputError",
     "InvalidMultihashError",
     "PathNotFoundError",
+    "ReadOnlyError",
+    "RepoError",
+    "RepoLockedError",
+    "RepoNotFoundError",
+    "StorageError",
     "UnsupportedError",
 ]
 
@@ -122,6 +134,53 @@ class PathNotFoundError(IPFSKitError, FileNotFoundError):
     code = "path_not_found"
 
 
+class StorageError(IPFSKitError, OSError):
+    """A block store could not read or write its storage (disk full, I/O error, ...).
+
+    ``errno`` and ``filename`` carry the underlying OS error's, so callers can
+    tell ``ENOSPC`` from ``EIO`` without unwrapping ``__cause__``.
+    """
+
+    code = "storage"
+
+    def __init__(
+        self, message: str, *, errno: int | None = None, filename: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.errno = errno
+        self.filename = filename
+
+
+class ReadOnlyError(StorageError):
+    """A write (``put``, ``delete``) to a store opened read-only (``errno`` is ``EROFS``)."""
+
+    code = "read_only"
+
+
+class ConfigError(IPFSKitError, ValueError):
+    """A config file, ``IPFS_KIT_*`` variable or argument is malformed or unknown."""
+
+    code = "config"
+
+
+class RepoError(IPFSKitError):
+    """The repo is missing, locked, or from an incompatible version."""
+
+    code = "repo"
+
+
+class RepoNotFoundError(RepoError, FileNotFoundError):
+    """No repo at the path: it must be created with ``ipfs-kit init`` first."""
+
+    code = "repo_not_found"
+
+
+class RepoLockedError(RepoError):
+    """Another process holds the repo lock (one process owns a repo)."""
+
+    code = "repo_locked"
+
+
 #: HTTP status for each error code (used by the RPC server and gateway).
 HTTP_STATUS: dict[str, int] = {
     IPFSKitError.code: 500,
@@ -136,6 +195,12 @@ HTTP_STATUS: dict[str, int] = {
     IntegrityError.code: 502,
     BlockNotFoundError.code: 404,
     PathNotFoundError.code: 404,
+    StorageError.code: 507,
+    ReadOnlyError.code: 403,
+    ConfigError.code: 400,
+    RepoError.code: 500,
+    RepoNotFoundError.code: 500,
+    RepoLockedError.code: 503,
 }
 
 #: Process exit status for each error code (used by the CLI). 2 is kept for usage errors.
@@ -152,4 +217,10 @@ EXIT_STATUS: dict[str, int] = {
     IntegrityError.code: 5,
     BlockNotFoundError.code: 6,
     PathNotFoundError.code: 6,
+    StorageError.code: 8,
+    ReadOnlyError.code: 8,
+    ConfigError.code: 3,
+    RepoError.code: 7,
+    RepoNotFoundError.code: 7,
+    RepoLockedError.code: 7,
 }

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,9 +20,17 @@ V1 = "bafybeiaaxm3ajuxm2odce4ahyvecjfjb7o42hfhb4jsgaci5bjusrchhgy"
 SCRIPT = Path(sysconfig.get_path("scripts")) / "ipfs-kit"
 
 
+#: No repo: commands that need one must say so, never touch ~/.ipfs-kit.
+_NO_REPO = {**os.environ, "IPFS_KIT_PATH": os.path.join(tempfile.mkdtemp(), "no-repo")}
+
+
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ipfs_kit_py", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "ipfs_kit_py", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_NO_REPO,
     )
 
 
@@ -149,10 +159,27 @@ def test_add_prints_what_kubo_prints(tmp_path: Path) -> None:
         line.split()[1] for line in lines
     ]
     assert run("add", "-n", str(tmp_path / "d")).returncode == 3  # a directory needs -r
-    assert run("add", str(tmp_path / "d" / "hello.txt")).returncode == 3  # no repo yet
+    assert run("add", str(tmp_path / "d" / "hello.txt")).returncode == 7  # no repo here
+    hello = str(tmp_path / "d" / "hello.txt")
+    assert run("add", "-n", "--chunker", "chunky", hello).returncode == 3  # unknown chunker
+    # one chunk under buzhash's minimum: the same leaf as the default chunker
     assert (
-        run("add", "-n", "--chunker", "buzhash", str(tmp_path / "d" / "hello.txt")).returncode == 4
+        run("add", "-n", "-Q", "--chunker", "buzhash", hello).stdout
+        == run("add", "-n", "-Q", hello).stdout
     )
+
+
+def test_add_metadata_and_progress_flags(tmp_path: Path) -> None:
+    f = tmp_path / "f"
+    f.write_bytes(bytes(3 << 20))
+    f.chmod(0o600)
+    plain = run("add", "-n", "-Q", str(f)).stdout
+    assert run("add", "-n", "-Q", "--preserve-mode", str(f)).stdout != plain
+    assert run("add", "-n", "-Q", "--preserve-mtime", str(f)).stdout != plain
+    # the bar goes to stderr only: stdout is unchanged, and -P turns it off
+    shown = run("add", "-n", "-Q", "--progress", str(f))
+    assert (shown.returncode, shown.stdout) == (0, plain)
+    assert run("add", "-n", "-Q", "-P", str(f)).stderr == ""
 
 
 def test_cat_ls_get_from_a_car(tmp_path: Path) -> None:

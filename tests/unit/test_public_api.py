@@ -16,11 +16,23 @@ PACKAGES = [
     "ipfs_kit_py.codecs",
     "ipfs_kit_py.car",
     "ipfs_kit_py.errors",
+    "ipfs_kit_py.blockstore",
+    "ipfs_kit_py.pinning",
+    "ipfs_kit_py.config",
+    "ipfs_kit_py.node",
+    "ipfs_kit_py.api",
+    "ipfs_kit_py.unixfs",
 ]
 
 
 def test_top_level_exports() -> None:
-    assert sorted(ipfs_kit_py.__all__) == ["Block", "CID", "IPFSKitError", "__version__"]
+    assert sorted(ipfs_kit_py.__all__) == [
+        "Block",
+        "CID",
+        "IPFSKitError",
+        "IPFSSimpleAPI",
+        "__version__",
+    ]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -34,7 +46,8 @@ def test_every_exported_name_exists(name: str) -> None:
 def test_import_is_light_and_offline() -> None:
     code = (
         "import sys, ipfs_kit_py, ipfs_kit_py.car;"
-        "heavy = {'multiformats', 'click', 'cbor2', 'dag_cbor', 'blake3', 'socket'};"
+        "heavy = {'multiformats', 'click', 'cbor2', 'dag_cbor', 'blake3', 'socket', 'numpy',"
+        " 'rich', 'sqlite3', 'ipfs_kit_py.api'};"
         "heavy &= set(sys.modules);"
         "print(sorted(heavy))"
     )

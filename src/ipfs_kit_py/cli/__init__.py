@@ -17,6 +17,14 @@ from ipfs_kit_py.cli._add import add_command
 from ipfs_kit_py.cli._car import car_group
 from ipfs_kit_py.cli._cid import cid_group
 from ipfs_kit_py.cli._files import cat_command, get_command, ls_command
+from ipfs_kit_py.cli._repo import (
+    block_group,
+    dag_group,
+    init_command,
+    pin_group,
+    refs_command,
+    repo_group,
+)
 
 __all__ = ["cli", "main"]
 
@@ -33,6 +41,8 @@ cli.add_command(car_group)
 cli.add_command(cat_command)
 cli.add_command(get_command)
 cli.add_command(ls_command)
+for _command in (init_command, pin_group, repo_group, block_group, dag_group, refs_command):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
 
 from ipfs_kit_py.cli._output import emit_json, handle_errors, json_option
-from ipfs_kit_py.errors import InvalidInputError
-from ipfs_kit_py.unixfs import PROFILES, Importer, resolve_options
+from ipfs_kit_py.cli._repo import open_api, repo_dir_option
+from ipfs_kit_py.unixfs import PROFILES, AddedEntry, Importer, ImportOptions, resolve_options
 
 
 @click.command("add")
@@ -28,6 +33,16 @@ from ipfs_kit_py.unixfs import PROFILES, Importer, resolve_options
 @click.option("--inline-limit", type=int, default=32, show_default=True)
 @click.option("-H/--no-hidden", "--hidden", "hidden", default=True, help="Include dotfiles.")
 @click.option("-w", "--wrap-with-directory", is_flag=True, help="Wrap everything in a directory.")
+@click.option("--preserve-mode", is_flag=True, help="Record file permissions in UnixFS.")
+@click.option("--preserve-mtime", is_flag=True, help="Record modification times in UnixFS.")
+@click.option(
+    "-p/-P",
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar on stderr (default: when it is a terminal).",
+)
+@click.option("--pin/--no-pin", default=True, show_default=True, help="Pin what is added.")
+@repo_dir_option
 @json_option
 @handle_errors
 def add_command(
@@ -47,41 +62,100 @@ def add_command(
     inline_limit: int,
     hidden: bool,
     wrap_with_directory: bool,
+    preserve_mode: bool,
+    preserve_mtime: bool,
+    progress: bool | None,
+    pin: bool,
+    repo_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Import files and directories as UnixFS and print their CIDs.
+    """Import files and directories as UnixFS, store and pin them, and print their CIDs.
 
-    Until the embedded repo lands, only --only-hash is available.
+    With --only-hash nothing is stored and no repo is needed.
     """
-    if not only_hash:
-        raise InvalidInputError("storing needs a repo, which is not there yet: use --only-hash")
-    options = resolve_options(
-        profile,
-        cid_version=cid_version,
-        raw_leaves=raw_leaves,
-        chunker=chunker,
-        max_links=max_links,
-        trickle=trickle,
-        hash=hash_name,
-        inline=inline,
-        inline_limit=inline_limit,
-        hidden=hidden,
-        wrap_with_directory=wrap_with_directory,
-    )
+
+    def options(default_profile: str | None) -> ImportOptions:
+        return resolve_options(
+            profile or (None if cid_version is not None else default_profile),
+            cid_version=cid_version,
+            raw_leaves=raw_leaves,
+            chunker=chunker,
+            max_links=max_links,
+            trickle=trickle,
+            hash=hash_name,
+            inline=inline,
+            inline_limit=inline_limit,
+            hidden=hidden,
+            wrap_with_directory=wrap_with_directory,
+            preserve_mode=preserve_mode,
+            preserve_mtime=preserve_mtime,
+        )
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    with ExitStack() as stack:
+        if only_hash:
+            opts = options(None)
+            advance = stack.enter_context(_progress_bar(paths, progress))
+            entries = Importer(opts, progress=advance).add_paths(paths, recursive=recursive)
+        else:
+            api = stack.enter_context(open_api(repo_dir))
+            opts = options(api.node.config.profile)
+            advance = stack.enter_context(_progress_bar(paths, progress))
+            entries = iter(
+                api.add_paths(paths, recursive=recursive, pin=pin, options=opts, progress=advance)
+            )
+        _print(entries, quiet=quiet, quieter=quieter, as_json=as_json)
+
+
+def _print(entries: Iterator[AddedEntry], *, quiet: bool, quieter: bool, as_json: bool) -> None:
     last = None
-    with Importer(options) as importer:
-        for entry in importer.add_paths(paths, recursive=recursive):
-            last = entry
-            if quieter:
-                continue
-            if as_json:
-                emit_json({"Name": entry.path, "Hash": entry.cid, "Size": str(entry.size)})
-            elif quiet:
-                click.echo(str(entry.cid))
-            else:
-                click.echo(f"added {entry.cid} {entry.path}".rstrip())
+    for entry in entries:
+        last = entry
+        if quieter:
+            continue
+        if as_json:
+            emit_json({"Name": entry.path, "Hash": entry.cid, "Size": str(entry.size)})
+        elif quiet:
+            click.echo(str(entry.cid))
+        else:
+            click.echo(f"added {entry.cid} {entry.path}".rstrip())
     if quieter and last is not None:
         if as_json:
             emit_json({"Name": last.path, "Hash": last.cid, "Size": str(last.size)})
         else:
             click.echo(str(last.cid))
+
+
+def _total_bytes(paths: Sequence[Path]) -> int:
+    """Bytes of the regular files under ``paths`` (symlinks not followed), for the bar."""
+    files: list[str] = []
+    for path in map(str, paths):
+        if not os.path.isdir(path) or os.path.islink(path):
+            files.append(path)
+            continue
+        for parent, _, names in os.walk(path):
+            files += (os.path.join(parent, name) for name in names)
+    sizes = (os.lstat(f) for f in files)
+    return sum(st.st_size for st in sizes if stat.S_ISREG(st.st_mode))
+
+
+@contextmanager
+def _progress_bar(paths: Sequence[Path], show: bool) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr fed with bytes read; ``None`` when not shown."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("add", total=_total_bytes(paths))
+        yield lambda n: bar.advance(task, n)

@@ -1,6 +1,6 @@
 """``ipfs-kit cat|ls|get``: read UnixFS content, as Kubo's verbs do.
 
-Until the embedded repo lands, blocks come from a CAR file given with ``--car``.
+Blocks come from the repo, or from a CAR file given with ``--car``.
 """
 
 from __future__ import annotations
@@ -14,19 +14,23 @@ import click
 
 from ipfs_kit_py.car import IndexedCar
 from ipfs_kit_py.cli._output import emit_json, handle_errors, json_option
+from ipfs_kit_py.cli._repo import open_api, repo_dir_option
 from ipfs_kit_py.unixfs import Exporter
 
 _car_option = click.option(
     "--car",
     "car",
-    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read blocks from this CAR file (v1 or v2).",
+    help="Read blocks from this CAR file (v1 or v2) instead of the repo.",
 )
 
 
 @contextmanager
-def _exporter(car: Path) -> Iterator[Exporter]:
+def _exporter(car: Path | None, repo_dir: Path | None) -> Iterator[Exporter]:
+    if car is None:
+        with open_api(repo_dir) as api:
+            yield api.exporter
+        return
     with IndexedCar(car) as source:  # verifies every block it returns
         yield Exporter(source.get, verify=False)
 
@@ -36,10 +40,13 @@ def _exporter(car: Path) -> Iterator[Exporter]:
 @click.option("-o", "--offset", type=click.IntRange(min=0), default=0, help="Byte to start at.")
 @click.option("-l", "--length", type=click.IntRange(min=0), help="Most bytes to print.")
 @_car_option
+@repo_dir_option
 @handle_errors
-def cat_command(path: str, offset: int, length: int | None, car: Path) -> None:
+def cat_command(
+    path: str, offset: int, length: int | None, car: Path | None, repo_dir: Path | None
+) -> None:
     """Print the bytes of the file at PATH (CID[/sub/path])."""
-    with _exporter(car) as exporter:
+    with _exporter(car, repo_dir) as exporter:
         out = sys.stdout.buffer
         for chunk in exporter.cat(path, offset, length):
             out.write(chunk)
@@ -49,11 +56,12 @@ def cat_command(path: str, offset: int, length: int | None, car: Path) -> None:
 @click.command("ls")
 @click.argument("path")
 @_car_option
+@repo_dir_option
 @json_option
 @handle_errors
-def ls_command(path: str, car: Path, as_json: bool) -> None:
+def ls_command(path: str, car: Path | None, repo_dir: Path | None, as_json: bool) -> None:
     """List the directory at PATH: CID, size and name, as ``ipfs ls`` prints them."""
-    with _exporter(car) as exporter:
+    with _exporter(car, repo_dir) as exporter:
         for entry in exporter.ls(path):
             info = exporter.stat(entry.cid)
             is_dir = info.kind == "directory"
@@ -71,11 +79,14 @@ def ls_command(path: str, car: Path, as_json: bool) -> None:
     "-o", "--output", type=click.Path(path_type=Path), help="Where to write (must not exist)."
 )
 @_car_option
+@repo_dir_option
 @json_option
 @handle_errors
-def get_command(path: str, output: Path | None, car: Path, as_json: bool) -> None:
+def get_command(
+    path: str, output: Path | None, car: Path | None, repo_dir: Path | None, as_json: bool
+) -> None:
     """Write the file or directory at PATH to disk, verifying every block."""
-    with _exporter(car) as exporter:
+    with _exporter(car, repo_dir) as exporter:
         target = output or Path(path.rstrip("/").rsplit("/", 1)[-1])
         exporter.export(path, target)
     if as_json:
