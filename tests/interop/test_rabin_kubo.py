@@ -15,29 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from helpers.chunking import assert_same_as_kubo
 from helpers.kubo import KuboError, kubo_add
 from ipfs_kit_py.errors import InvalidInputError
-from ipfs_kit_py.unixfs import add_path, resolve_options
 from ipfs_kit_py.unixfs._chunker import parse_chunker
 from ipfs_kit_py.unixfs._rabin import rabin_cut_candidates, rabin_fingerprint, rabin_mask
 
 pytestmark = pytest.mark.interop
 
 Corpus = Callable[[random.Random, int, int, int], dict[str, bytes]]
-
-
-def _assert_same_as_kubo(directory: Path, repo: Path, chunker: str) -> None:
-    kubo = kubo_add(directory, repo=repo, chunker=chunker)
-    options = resolve_options("unixfs-v0-2015", chunker=chunker)
-    ours = str(add_path(directory, options)[-1].cid)
-    if ours == kubo:
-        return
-    wrong = [
-        path.name
-        for path in sorted(directory.iterdir())
-        if str(add_path(path, options)[-1].cid) != kubo_add(path, repo=repo, chunker=chunker)
-    ]
-    pytest.fail(f"{chunker}: root {ours} != Kubo's {kubo}; files that differ: {wrong}")
 
 
 def _flat_byte(avg: int) -> int:
@@ -96,7 +82,7 @@ def test_rabin_matches_kubo(
     for corpus in corpora:
         for name, data in corpus(rng, parsed.min_size, parsed.avg_size, parsed.size).items():
             (tmp_path / name).write_bytes(data)
-    _assert_same_as_kubo(tmp_path, repo, chunker)
+    assert_same_as_kubo(tmp_path, repo, chunker)
 
 
 def test_canonical_spec_means_the_same_to_kubo(tmp_path: Path, repo: Path) -> None:

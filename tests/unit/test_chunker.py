@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from helpers.chunking import TricklingStream
 from ipfs_kit_py.errors import InvalidInputError
 from ipfs_kit_py.unixfs import resolve_options
 from ipfs_kit_py.unixfs._chunker import (
@@ -48,22 +49,6 @@ def test_options_carry_the_chunker() -> None:
     assert resolve_options().chunker.spec == "size-1048576"
 
 
-class _Trickling(io.RawIOBase):
-    """A stream that hands out at most a few bytes per read."""
-
-    def __init__(self, data: bytes, rng: random.Random) -> None:
-        self._data, self._pos, self._rng = data, 0, rng
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        n = self._rng.randint(1, 70_000) if size < 0 else min(size, self._rng.randint(1, 70_000))
-        out = self._data[self._pos : self._pos + n]
-        self._pos += len(out)
-        return out
-
-
 @pytest.mark.parametrize("size", [0, 1, BUZHASH_MIN - 1, BUZHASH_MIN, BUZHASH_MAX + 1, 5_000_000])
 def test_buzhash_chunks_tile_the_input(size: int) -> None:
     data = random.Random(size).randbytes(size)
@@ -73,7 +58,7 @@ def test_buzhash_chunks_tile_the_input(size: int) -> None:
     assert all(len(c) >= BUZHASH_MIN for c in chunks[:-1])  # only the tail may be short
     assert all(chunks) or chunks == [b""]  # never an empty chunk, but one for empty input
     # cuts depend only on the bytes, never on how reads happen to be split
-    trickled = list(parse_chunker("buzhash").split(_Trickling(data, random.Random(1))))
+    trickled = list(parse_chunker("buzhash").split(TricklingStream(data, random.Random(1))))
     assert trickled == chunks
 
 

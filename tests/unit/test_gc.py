@@ -6,7 +6,7 @@ import io
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -56,17 +56,6 @@ def wait_until(condition: Callable[[], bool]) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition never became true"
         time.sleep(0.001)
-
-
-@pytest.fixture
-def store() -> MemoryBlockstore:
-    return MemoryBlockstore()
-
-
-@pytest.fixture
-def pins() -> Iterator[PinStore]:
-    with PinStore() as p:
-        yield p
 
 
 # -- what is kept, what goes ---------------------------------------------------------------

@@ -6,7 +6,6 @@ import io
 import random
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,17 +56,6 @@ class CountingStore(MemoryBlockstore):
         assert not cid.is_identity, "identity CIDs must be decoded, not fetched"
         self.hases[cid.multihash] = self.hases.get(cid.multihash, 0) + 1
         return super().has(cid)
-
-
-@pytest.fixture
-def store() -> MemoryBlockstore:
-    return MemoryBlockstore()
-
-
-@pytest.fixture
-def pins() -> Iterator[PinStore]:
-    with PinStore() as p:
-        yield p
 
 
 @pytest.fixture

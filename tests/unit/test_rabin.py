@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from helpers.chunking import TricklingStream
 from ipfs_kit_py.errors import InvalidInputError
 from ipfs_kit_py.unixfs import resolve_options
 from ipfs_kit_py.unixfs._chunker import MAX_CHUNK_SIZE, Chunker, parse_chunker
@@ -171,23 +172,6 @@ def _rolling(data: bytes, low: int, avg: int, high: int) -> Iterator[bytes]:
         start += count
 
 
-class _Trickling(io.RawIOBase):
-    """A stream that hands out at most a few bytes per read."""
-
-    def __init__(self, data: bytes, rng: random.Random) -> None:
-        self._data, self._pos, self._rng = data, 0, rng
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        n = self._rng.randint(1, 3000)
-        n = n if size < 0 else min(size, n)
-        out = self._data[self._pos : self._pos + n]
-        self._pos += len(out)
-        return out
-
-
 @pytest.mark.parametrize("seed", range(12))
 def test_chunks_match_the_models(seed: int) -> None:
     rng = random.Random(seed)
@@ -206,7 +190,7 @@ def test_chunks_match_the_models(seed: int) -> None:
     expected = _definition(data, low, avg, high)
     assert (list(_rolling(data, low, avg, high)) or [b""]) == expected
     assert list(rabin_chunks(io.BytesIO(data), low, avg, high)) == expected
-    trickled = rabin_chunks(_Trickling(data, rng), low, avg, high)
+    trickled = rabin_chunks(TricklingStream(data, rng, most=3000), low, avg, high)
     assert list(trickled) == expected  # cuts never depend on how reads are split
 
 
