@@ -19,10 +19,12 @@ from typing import Any, BinaryIO
 
 from ipfs_kit_py.car import CarReader, export_dag
 from ipfs_kit_py.cid import CID
+from ipfs_kit_py.cid._multicodec import RAW
 from ipfs_kit_py.codecs import Block
 from ipfs_kit_py.errors import BlockNotFoundError, IntegrityError, InvalidInputError
 from ipfs_kit_py.node import Node
 from ipfs_kit_py.pinning import GCReport, Pin, execute_gc, plan_gc
+from ipfs_kit_py.pinning._walk import links_of
 from ipfs_kit_py.unixfs import (
     AddedEntry,
     DirEntry,
@@ -208,8 +210,8 @@ class IPFSSimpleAPI:
 
     @property
     def exporter(self) -> Exporter:
-        """A verifying UnixFS reader over this node's blocks."""
-        return Exporter(self.node.blocks.get)
+        """A UnixFS reader over this node's blocks (the blockstore verifies each read)."""
+        return Exporter(self.node.blocks.get, verify=False)
 
     def cat(self, path: str | CID, *, offset: int = 0, length: int | None = None) -> bytes:
         """The bytes of the file at ``path`` (``CID[/a/b]``); ``length`` of them from ``offset``."""
@@ -237,14 +239,14 @@ class IPFSSimpleAPI:
 
     def pin(self, cid: str | CID, *, recursive: bool = True, name: str | None = None) -> Pin:
         """Pin ``cid`` (every block must be present)."""
-        target = CID.parse(cid) if isinstance(cid, str) else cid
+        target = CID.parse(cid)
         return self.node.pins.add(
             target, recursive=recursive, name=name, blockstore=self.node.blocks
         )
 
     def unpin(self, cid: str | CID) -> None:
         """Remove the pin on ``cid``."""
-        self.node.pins.rm(CID.parse(cid) if isinstance(cid, str) else cid)
+        self.node.pins.rm(CID.parse(cid))
 
     def pins(self, type: str = "all") -> list[Pin]:
         """The pins of a type: ``all``, ``recursive``, ``direct`` or ``indirect``."""
@@ -270,16 +272,16 @@ class IPFSSimpleAPI:
 
     def block_get(self, cid: str | CID) -> bytes:
         """The verified bytes of one block."""
-        return self.node.blocks.get(CID.parse(cid) if isinstance(cid, str) else cid)
+        return self.node.blocks.get(CID.parse(cid))
 
     def block_stat(self, cid: str | CID) -> BlockStat:
         """The length of one stored block."""
-        target = CID.parse(cid) if isinstance(cid, str) else cid
+        target = CID.parse(cid)
         return BlockStat(target, self.node.blocks.size(target))
 
     def block_rm(self, cid: str | CID) -> None:
         """Delete one block (refused while a pin needs it)."""
-        target = CID.parse(cid) if isinstance(cid, str) else cid
+        target = CID.parse(cid)
         if not self.node.blocks.has(target):
             raise BlockNotFoundError(f"block {target} is not stored")
         with self.node.gc_lock.exclusive():
@@ -299,13 +301,13 @@ class IPFSSimpleAPI:
 
     def dag_get(self, cid: str | CID) -> Any:
         """Decode the block ``cid`` with its codec."""
-        target = CID.parse(cid) if isinstance(cid, str) else cid
+        target = CID.parse(cid)
         return Block(target, self.node.blocks.get(target)).decode()
 
     def dag_export(self, cid: str | CID, out: BinaryIO) -> int:
         """Write the whole DAG under ``cid`` as a CARv1 to ``out``; the number of blocks."""
-        target = CID.parse(cid) if isinstance(cid, str) else cid
-        return export_dag(out, [target], self.node.blocks.get)
+        target = CID.parse(cid)
+        return export_dag(out, [target], self.node.blocks.get, verify=False)  # store verifies
 
     def dag_import(self, car: BinaryIO, *, pin_roots: bool = True) -> list[CID]:
         """Store every block of a CAR (each verified) and pin its roots, as Kubo does."""
@@ -328,9 +330,9 @@ class IPFSSimpleAPI:
         self, cid: str | CID, *, recursive: bool = False, unique: bool = False
     ) -> Iterator[CID]:
         """The CIDs ``cid`` links to (``recursive``: the whole DAG below it, depth first)."""
-        target = CID.parse(cid) if isinstance(cid, str) else cid
+        get = self.node.blocks.get
         seen: set[bytes] = set()
-        stack = [iter(Block(target, self.node.blocks.get(target)).links())]
+        stack = [iter(links_of(CID.parse(cid), get))]
         while stack:
             child = next(stack[-1], None)
             if child is None:
@@ -342,7 +344,7 @@ class IPFSSimpleAPI:
                 seen.add(child.bytes)
             yield child
             if recursive:
-                stack.append(iter(Block(child, self.node.blocks.get(child)).links()))
+                stack.append(iter(links_of(child, get)))
 
     # -- the repo --------------------------------------------------------------------------
 
@@ -351,7 +353,7 @@ class IPFSSimpleAPI:
         count = size = 0
         for mh in self.node.blocks.multihashes():
             count += 1
-            size += self.node.blocks.size(CID(1, 0x55, mh))
+            size += self.node.blocks.size(CID(1, RAW, mh))
         version = (self.node.path / "version").read_text(encoding="ascii").strip()
         return RepoStat(count, size, str(self.node.path), version)
 
@@ -360,7 +362,7 @@ class IPFSSimpleAPI:
         checked = 0
         corrupt: list[CID] = []
         for mh in self.node.blocks.multihashes():
-            cid = CID(1, 0x55, mh)
+            cid = CID(1, RAW, mh)
             checked += 1
             try:
                 self.node.blocks.get(cid)

@@ -115,12 +115,12 @@ def _keys(cls: type[Any] = Config, prefix: str = "") -> dict[str, Any]:
 _NESTED = {f.name: f.default_factory for f in fields(Config) if callable(f.default_factory)}
 
 
-def _flatten(data: Mapping[str, Any], where: str, prefix: str = "") -> dict[str, Any]:
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         dotted = prefix + str(key)
         if isinstance(value, Mapping):
-            out |= _flatten(value, where, dotted + ".")
+            out |= _flatten(value, dotted + ".")
         else:
             out[dotted] = value
     return out
@@ -207,7 +207,7 @@ def load_config(
     layers: list[tuple[str, dict[str, Any]]] = []
     path = config_file(repo) if repo is not None else None
     if path is not None:
-        layers.append((str(path), _flatten(_read_file(path), str(path))))
+        layers.append((str(path), _flatten(_read_file(path))))
     from_env = {}
     for key in known:
         name = _ENV_PREFIX + key.upper().replace(".", "_")

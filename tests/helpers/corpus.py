@@ -7,6 +7,7 @@ in both NFC and NFD, empty files and directories, hidden files and a symlink.
 
 from __future__ import annotations
 
+import os
 import random
 import unicodedata
 from pathlib import Path
@@ -51,3 +52,18 @@ def write_tree(root: Path, seed: int = 0) -> Path:
         (root / "many" / f"f{i:03d}").parent.mkdir(exist_ok=True)
         (root / "many" / f"f{i:03d}").write_bytes(content(rng, rng.randint(0, 3000), "random"))
     return root
+
+
+def assert_same_tree(src: Path, out: Path) -> None:
+    """``out`` holds exactly the files, directories and symlinks of ``src``, byte for byte."""
+    for path in src.rglob("*"):
+        twin = out / path.relative_to(src)
+        if path.is_symlink():
+            assert os.readlink(twin) == os.readlink(path)
+        elif path.is_file():
+            assert twin.read_bytes() == path.read_bytes(), path
+        else:
+            assert twin.is_dir()
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == sorted(
+        p.relative_to(src) for p in src.rglob("*")
+    )

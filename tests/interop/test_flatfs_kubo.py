@@ -9,13 +9,12 @@ Block names are decoded here independently of the code under test.
 from __future__ import annotations
 
 import base64
-import os
 import random
 from pathlib import Path
 
 import pytest
 
-from helpers.corpus import content, write_tree
+from helpers.corpus import assert_same_tree, content, write_tree
 from helpers.kubo import kubo_add, kubo_blocks_dir
 from ipfs_kit_py import CID, Block
 from ipfs_kit_py.blockstore import SHARDING, FlatFSBlockstore
@@ -87,17 +86,7 @@ def test_export_through_the_blockstore(repo: Path, tmp_path: Path) -> None:
     store = FlatFSBlockstore(blocks_dir, read_only=True)  # verify=True: every block hashed
     exporter = Exporter(store.get)
     out = exporter.export(root, tmp_path / "out")
-    for path in src.rglob("*"):
-        twin = out / path.relative_to(src)
-        if path.is_symlink():
-            assert os.readlink(twin) == os.readlink(path)
-        elif path.is_file():
-            assert twin.read_bytes() == path.read_bytes(), path
-        else:
-            assert twin.is_dir()
-    assert sorted(p.relative_to(out) for p in out.rglob("*")) == sorted(
-        p.relative_to(src) for p in src.rglob("*")
-    )
+    assert_same_tree(src, out)
     assert b"".join(exporter.cat(file_root)) == alone.read_bytes()
     assert len(Block(file_root, store.get(file_root)).decode()["Links"]) == 6
     data = big.read_bytes()
