@@ -153,3 +153,12 @@ def test_profile_from_config(tmp_path: Path) -> None:
             str(api.add(b"hello world\n").cid) == "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
         )
         assert str(api.add(b"hello world\n", profile="unixfs-v1-2025").cid).startswith("bafkrei")
+
+
+def test_verify_hashes_even_when_reads_trust_the_disk(tmp_path: Path) -> None:
+    with IPFSSimpleAPI(tmp_path / "r", blockstore__verify=False) as api:
+        cid = api.add(b"x" * 1000).cid
+        path = _block_file(api.node.path, cid)
+        path.write_bytes(b"y" * 1000)
+        assert api.cat(cid) == b"y" * 1000  # trusted read, as configured
+        assert [c.multihash for c in api.repo_verify().corrupt] == [cid.multihash]
