@@ -8,6 +8,7 @@ never remove a block of an add in progress. Every block read is verified.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -15,13 +16,19 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ipfs_kit_py.car import CarReader, export_dag
 from ipfs_kit_py.cid import CID, multihash
 from ipfs_kit_py.cid._multicodec import RAW
 from ipfs_kit_py.codecs import Block
-from ipfs_kit_py.errors import BlockNotFoundError, IntegrityError, InvalidInputError
+from ipfs_kit_py.errors import (
+    BlockNotFoundError,
+    IntegrityError,
+    InvalidInputError,
+    StorageError,
+)
+from ipfs_kit_py.index import DagRecorder
 from ipfs_kit_py.node import Node
 from ipfs_kit_py.pinning import GCReport, Pin, execute_gc, plan_gc
 from ipfs_kit_py.pinning._walk import links_of
@@ -34,6 +41,9 @@ from ipfs_kit_py.unixfs import (
     Stat,
     resolve_options,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["BlockStat", "IPFSSimpleAPI", "RepoStat", "VerifyReport"]
 
@@ -58,14 +68,18 @@ class RepoStat:
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
-    """``repo verify``: blocks checked, and the multihashes of those that fail their hash."""
+    """``repo verify``: blocks checked; those whose bytes fail their hash (``corrupt``:
+    a no-copy block whose file changed or went counts too) and those that could not be
+    read at all (``unreadable``: an I/O error)."""
 
     checked: int
     corrupt: tuple[CID, ...]
+    unreadable: tuple[CID, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.corrupt
+        """Every block read back and hashed right."""
+        return not self.corrupt and not self.unreadable
 
 
 class IPFSSimpleAPI:
@@ -98,7 +112,12 @@ class IPFSSimpleAPI:
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the repo (when this object opened it)."""
+        """Release the repo (when this object opened it); ``with`` does it for you.
+
+        >>> import tempfile
+        >>> api = IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r")
+        >>> api.close()
+        """
         if self._owns_node:
             self.node.close()
 
@@ -122,6 +141,7 @@ class IPFSSimpleAPI:
         name: str = "",
         pin: bool = True,
         profile: str | None = None,
+        tags: Sequence[str] = (),
         **options: Any,
     ) -> AddedEntry:
         """Store bytes (or a text, UTF-8, or a binary stream) as a UnixFS file.
@@ -138,10 +158,14 @@ class IPFSSimpleAPI:
             data = data.encode("utf-8")
         stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes) else data
         opts = self._options(profile, options)
-        with self.node.gc_lock.shared(), self._importer(opts) as imp:
+        recorder = DagRecorder()
+        with self.node.gc_lock.shared(), self._importer(opts, recorder=recorder) as imp:
             entry = imp.add_stream(stream, name)
             if pin:
                 self.node.pins.add(entry.cid, blockstore=self.node.blocks, name=name or None)
+            self.node.keeper.added(
+                [entry], [entry], recorder, self.exporter, profile=opts.profile, tags=tags
+            )
         return entry
 
     def add_path(
@@ -151,9 +175,15 @@ class IPFSSimpleAPI:
         recursive: bool = True,
         pin: bool = True,
         profile: str | None = None,
+        tags: Sequence[str] = (),
+        nocopy: bool = False,
         **options: Any,
     ) -> list[AddedEntry]:
         """Store a file or directory tree; every entry as ``ipfs add -r`` lists them, root last.
+
+        ``nocopy`` (Kubo's ``add --nocopy``) leaves the files' bytes where they are: their
+        raw leaves are recorded as references and read back, verified, from the files. It
+        implies ``raw_leaves=True`` (asking for ``raw_leaves=False`` too is an error).
 
         >>> import tempfile
         >>> tmp = Path(tempfile.mkdtemp())
@@ -162,8 +192,14 @@ class IPFSSimpleAPI:
         ...     [e.path for e in api.add_path(tmp / "d")]
         ['d/a.txt', 'd']
         """
+        if nocopy:
+            if options.get("raw_leaves") is False:
+                raise InvalidInputError("nocopy requires raw leaves; raw_leaves=False was given")
+            options["raw_leaves"] = True
         opts = self._options(profile, options)
-        return self.add_paths([path], recursive=recursive, pin=pin, options=opts)
+        return self.add_paths(
+            [path], recursive=recursive, pin=pin, options=opts, tags=tags, nocopy=nocopy
+        )
 
     def add_paths(
         self,
@@ -173,21 +209,47 @@ class IPFSSimpleAPI:
         recursive: bool = True,
         pin: bool = True,
         progress: Callable[[int], None] | None = None,
+        tags: Sequence[str] = (),
+        nocopy: bool = False,
     ) -> list[AddedEntry]:
         """Store several paths at once (``ipfs add -r A B``); each top-level root is pinned.
 
         With ``options.wrap_with_directory`` only the wrapping directory is pinned.
-        ``progress`` is called with the number of bytes read as the import goes.
+        ``progress`` is called with the number of bytes read as the import goes. Each
+        top-level root gets a row in the :meth:`index`, with ``tags``. With ``nocopy``
+        file bytes stay in the files: the repo keeps references (``ipfs-kit filestore``)
+        and every read re-hashes them, failing with
+        :class:`~ipfs_kit_py.errors.FileChangedError` if a file changed.
+
+        >>> import tempfile
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> for name in "ab":
+        ...     _ = (tmp / name).write_bytes(os.urandom(2_000_000))
+        >>> with IPFSSimpleAPI(tmp / "r") as api:
+        ...     added = api.add_paths([tmp / "a", tmp / "b"], nocopy=True)
+        ...     [e.path for e in added], api.repo_stat().repo_size < 1000
+        (['a', 'b'], True)
         """
-        opts = options or self._options(None, {})
-        with self.node.gc_lock.shared(), self._importer(opts, progress) as imp:
+        opts = options or self._options(None, {"raw_leaves": True} if nocopy else {})
+        if nocopy and not opts.raw_leaves:
+            raise InvalidInputError("nocopy requires raw leaves; options.raw_leaves is False")
+        recorder = DagRecorder()
+        importer = self._importer(opts, progress, recorder, nocopy=nocopy)
+        with self.node.gc_lock.shared(), importer as imp:
             entries = list(imp.add_paths(paths, recursive=recursive))
+            tops = {Path(p).name for p in paths}
+            roots = [
+                e
+                for e in entries
+                if e.path == "" or (e.path in tops and not opts.wrap_with_directory)
+            ]
             if pin:
-                tops = {Path(p).name for p in paths}
-                for entry in entries:
-                    if entry.path == "" or (entry.path in tops and not opts.wrap_with_directory):
-                        name = entry.path or None
-                        self.node.pins.add(entry.cid, blockstore=self.node.blocks, name=name)
+                for entry in roots:
+                    name = entry.path or None
+                    self.node.pins.add(entry.cid, blockstore=self.node.blocks, name=name)
+            self.node.keeper.added(
+                entries, roots, recorder, self.exporter, profile=opts.profile, tags=tags
+            )
         return entries
 
     def add_json(self, value: Any, *, pin: bool = True) -> AddedEntry:
@@ -202,85 +264,251 @@ class IPFSSimpleAPI:
         return self.add(text.encode("utf-8"), pin=pin)
 
     def _importer(
-        self, options: ImportOptions, progress: Callable[[int], None] | None = None
+        self,
+        options: ImportOptions,
+        progress: Callable[[int], None] | None = None,
+        recorder: DagRecorder | None = None,
+        *,
+        nocopy: bool = False,
     ) -> Importer:
-        return Importer(options, sink=self.node.blocks.put, progress=progress)
+        put = self.node.blocks.put
+        put_ref = self.node.blocks.put_ref if nocopy else None
+        if recorder is None:
+            return Importer(options, sink=put, progress=progress, ref_sink=put_ref)
+
+        def sink(block: Block) -> None:
+            put(block)
+            recorder.put(block)
+
+        def ref_sink(cid: CID, path: Path, offset: int, length: int) -> None:
+            self.node.blocks.put_ref(cid, path, offset, length)
+            recorder.put_ref(cid, length)
+
+        refs = ref_sink if nocopy else None
+        return Importer(options, sink=sink, progress=progress, ref_sink=refs)
 
     # -- reading ---------------------------------------------------------------------------
 
     @property
     def exporter(self) -> Exporter:
-        """A UnixFS reader over this node's blocks (the blockstore verifies each read)."""
+        """A UnixFS reader over this node's blocks (the blockstore verifies each read).
+
+        Reads through it are not counted in the index; :meth:`cat` and friends are.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     api.exporter.stat(api.add(b"abc").cid).size
+        3
+        """
         return Exporter(self.node.blocks.get, verify=False)
 
     def cat(self, path: str | CID, *, offset: int = 0, length: int | None = None) -> bytes:
-        """The bytes of the file at ``path`` (``CID[/a/b]``); ``length`` of them from ``offset``."""
-        return b"".join(self.exporter.cat(path, offset=offset, length=length))
+        """The bytes of the file at ``path`` (``CID[/a/b]``); ``length`` of them from ``offset``.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     api.cat(api.add(b"0123456789").cid, offset=2, length=3)
+        b'234'
+        """
+        data = b"".join(self.exporter.cat(path, offset=offset, length=length))
+        self.node.keeper.accessed(path)
+        return data
 
     def stream(
         self, path: str | CID, *, offset: int = 0, length: int | None = None
     ) -> Iterator[bytes]:
-        """The file at ``path`` as verified pieces, without holding it all in memory."""
+        """The file at ``path`` as verified pieces, without holding it all in memory.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     cid = api.add(os.urandom(3_000_000)).cid
+        ...     [len(piece) for piece in api.stream(cid)]
+        [1048576, 1048576, 902848]
+        """
+        self.node.keeper.accessed(path)
         return self.exporter.cat(path, offset=offset, length=length)
 
-    def get(self, path: str | CID, target: str | os.PathLike[str]) -> Path:
-        """Write the file or tree at ``path`` to ``target`` (which must not exist)."""
-        return self.exporter.export(path, target)
+    def get(
+        self,
+        path: str | CID,
+        target: str | os.PathLike[str],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> Path:
+        """Write the file or tree at ``path`` to ``target`` (which must not exist).
+
+        ``progress`` is called with the number of bytes each time some are written.
+
+        >>> import tempfile
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> with IPFSSimpleAPI(tmp / "r") as api:
+        ...     api.get(api.add(b"weights").cid, tmp / "out").read_bytes()
+        b'weights'
+        """
+        written = self.exporter.export(path, target, progress=progress)
+        self.node.keeper.accessed(path)
+        return written
 
     def ls(self, path: str | CID) -> list[DirEntry]:
-        """The entries of the directory at ``path``."""
+        """The entries of the directory at ``path``.
+
+        >>> import tempfile
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> (tmp / "d").mkdir(); _ = (tmp / "d" / "a.txt").write_text("a")
+        >>> with IPFSSimpleAPI(tmp / "r") as api:
+        ...     [e.name for e in api.ls(api.add_path(tmp / "d")[-1].cid)]
+        ['a.txt']
+        """
         return self.exporter.ls(path)
 
     def stat(self, path: str | CID) -> Stat:
-        """Kind, size, mode and mtime of what ``path`` names."""
+        """Kind, size, mode and mtime of what ``path`` names.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     info = api.stat(api.add(b"abc").cid)
+        ...     info.kind, info.size
+        ('raw', 3)
+        """
         return self.exporter.stat(path)
 
     # -- pins and garbage ------------------------------------------------------------------
 
     def pin(self, cid: str | CID, *, recursive: bool = True, name: str | None = None) -> Pin:
-        """Pin ``cid`` (every block must be present)."""
+        """Pin ``cid`` (every block must be present).
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     str(api.pin(api.add(b"keep", pin=False).cid, name="keep").type)
+        'recursive'
+        """
         target = CID.parse(cid)
-        return self.node.pins.add(
+        pinned = self.node.pins.add(
             target, recursive=recursive, name=name, blockstore=self.node.blocks
         )
+        self.node.keeper.stored(target, name=name, walk_dag=recursive)
+        return pinned
+
+    def pin_update(self, old: str | CID, new: str | CID, *, unpin: bool = True) -> Pin:
+        """Move a recursive pin from ``old`` to ``new`` (a new version of a model, say).
+
+        The new pin keeps the old one's name; ``unpin=False`` keeps the old pin too.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     v1 = api.add(b"weights v1", name="model").cid
+        ...     v2 = api.add(b"weights v2", pin=False).cid
+        ...     pin = api.pin_update(v1, v2)
+        ...     pin.name, [str(p.cid) == str(v2) for p in api.pins("recursive")]
+        ('model', [True])
+        """
+        target = CID.parse(new)
+        pinned = self.node.pins.update(
+            CID.parse(old), target, unpin=unpin, blockstore=self.node.blocks
+        )
+        self.node.keeper.stored(target, name=pinned.name)
+        return pinned
 
     def unpin(self, cid: str | CID) -> None:
-        """Remove the pin on ``cid``."""
+        """Remove the pin on ``cid``.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     api.unpin(api.add(b"done").cid)
+        ...     api.pins()
+        []
+        """
         self.node.pins.rm(CID.parse(cid))
 
     def pins(self, type: str = "all") -> list[Pin]:
-        """The pins of a type: ``all``, ``recursive``, ``direct`` or ``indirect``."""
+        """The pins of a type: ``all``, ``recursive``, ``direct`` or ``indirect``.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     _ = api.add(b"a", name="a")
+        ...     [(str(p.type), p.name) for p in api.pins("recursive")]
+        [('recursive', 'a')]
+        """
         return list(self.node.pins.ls(type, blockstore=self.node.blocks))
 
-    def gc(self, *, dry_run: bool = False) -> GCReport:
-        """Remove every block no pin needs (``dry_run``: only report what would go)."""
+    def gc(
+        self,
+        *,
+        dry_run: bool = False,
+        progress: Callable[[int], None] | None = None,
+        planned: Callable[[int], None] | None = None,
+    ) -> GCReport:
+        """Remove every block no pin needs (``dry_run``: only report what would go).
+
+        ``planned`` is told how many blocks will go, then ``progress`` is called with 1
+        as each one does.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     kept, dropped = api.add(b"kept").cid, api.add(b"dropped", pin=False).cid
+        ...     [str(c) == str(dropped) for c in api.gc().removed]
+        [True]
+        """
         with self.node.gc_lock.exclusive():
             plan = plan_gc(self.node.blocks, self.node.pins)
-            return execute_gc(plan, self.node.blocks, pins=self.node.pins, dry_run=dry_run)
+            if planned is not None:
+                planned(len(plan.remove))
+            report = execute_gc(
+                plan, self.node.blocks, pins=self.node.pins, dry_run=dry_run, progress=progress
+            )
+        self.node.keeper.collected(report)
+        return report
 
     # -- blocks and DAGs -------------------------------------------------------------------
 
     def block_put(self, data: bytes, *, codec: str = "raw", hash: str = "sha2-256") -> BlockStat:
-        """Store one block; its CIDv1 names it."""
+        """Store one block; its CIDv1 names it.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     str(api.block_put(b"hello world\\n").cid)
+        'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4'
+        """
         from ipfs_kit_py.cid import multicodec
 
         block = Block.from_data(data, codec, hash_code=multicodec.code_of(hash))
         if codec != "raw":
             block.decode()  # refuse bytes that are not valid for the codec
         self.node.blocks.put(block)
+        self.node.keeper.stored(block.cid, walk_dag=False)
         return BlockStat(block.cid, len(data))
 
     def block_get(self, cid: str | CID) -> bytes:
-        """The verified bytes of one block."""
+        """The verified bytes of one block.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     api.block_get(api.block_put(b"raw bytes").cid)
+        b'raw bytes'
+        """
         return self.node.blocks.get(CID.parse(cid))
 
     def block_stat(self, cid: str | CID) -> BlockStat:
-        """The length of one stored block."""
+        """The length of one stored block.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     api.block_stat(api.block_put(b"12345").cid).size
+        5
+        """
         target = CID.parse(cid)
         return BlockStat(target, self.node.blocks.size(target))
 
     def block_rm(self, cid: str | CID) -> None:
-        """Delete one block (refused while a pin needs it)."""
+        """Delete one block (refused while a pin needs it).
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     cid = api.block_put(b"scratch").cid
+        ...     api.block_rm(cid)
+        ...     api.node.blocks.has(cid)
+        False
+        """
         target = CID.parse(cid)
         if not self.node.blocks.has(target):
             raise BlockNotFoundError(f"block {target} is not stored")
@@ -289,28 +517,57 @@ class IPFSSimpleAPI:
                 if pinned.cid.multihash == target.multihash:
                     raise InvalidInputError(f"block {target} is pinned ({pinned.type})")
             self.node.blocks.delete(target)
+        self.node.keeper.removed(target)
 
     def dag_put(self, value: Any, *, codec: str = "dag-cbor", pin: bool = True) -> CID:
-        """Encode ``value`` as one IPLD block and store it (pinned recursively)."""
+        """Encode ``value`` as one IPLD block and store it (pinned recursively).
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     str(api.dag_put({"hello": "world"}))
+        'bafyreidykglsfhoixmivffc5uwhcgshx4j465xwqntbmu43nb2dzqwfvae'
+        """
         block = Block.encode(value, codec)
         with self.node.gc_lock.shared():
             self.node.blocks.put(block)
             if pin:
                 self.node.pins.add(block.cid, blockstore=self.node.blocks)
+            self.node.keeper.stored(block.cid)
         return block.cid
 
     def dag_get(self, cid: str | CID) -> Any:
-        """Decode the block ``cid`` with its codec."""
+        """Decode the block ``cid`` with its codec.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     api.dag_get(api.dag_put({"n": [1, 2]}, codec="dag-json"))
+        {'n': [1, 2]}
+        """
         target = CID.parse(cid)
         return Block(target, self.node.blocks.get(target)).decode()
 
     def dag_export(self, cid: str | CID, out: BinaryIO) -> int:
-        """Write the whole DAG under ``cid`` as a CARv1 to ``out``; the number of blocks."""
+        """Write the whole DAG under ``cid`` as a CARv1 to ``out``; the number of blocks.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     api.dag_export(api.add(os.urandom(2_000_000)).cid, io.BytesIO())
+        3
+        """
         target = CID.parse(cid)
         return export_dag(out, [target], self.node.blocks.get, verify=False)  # store verifies
 
     def dag_import(self, car: BinaryIO, *, pin_roots: bool = True) -> list[CID]:
-        """Store every block of a CAR (each verified) and pin its roots, as Kubo does."""
+        """Store every block of a CAR (each verified) and pin its roots, as Kubo does.
+
+        >>> import tempfile
+        >>> car = io.BytesIO()
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "a") as a:
+        ...     _ = a.dag_export(a.add(b"shared").cid, car)
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "b") as b:
+        ...     b.cat(b.dag_import(io.BytesIO(car.getvalue()))[0])
+        b'shared'
+        """
         with self.node.gc_lock.shared():
             reader = CarReader(car)
             batch: list[Block] = []
@@ -324,12 +581,21 @@ class IPFSSimpleAPI:
             if pin_roots:
                 for root in roots:
                     self.node.pins.add(root, blockstore=self.node.blocks)
+            for root in roots:
+                if self.node.blocks.has(root):
+                    self.node.keeper.stored(root, walk_dag=pin_roots)
         return roots
 
     def refs(
         self, cid: str | CID, *, recursive: bool = False, unique: bool = False
     ) -> Iterator[CID]:
-        """The CIDs ``cid`` links to (``recursive``: the whole DAG below it, depth first)."""
+        """The CIDs ``cid`` links to (``recursive``: the whole DAG below it, depth first).
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     len(list(api.refs(api.add(os.urandom(2_500_000)).cid)))
+        3
+        """
         get = self.node.blocks.get
         seen: set[bytes] = set()
         stack = [iter(links_of(CID.parse(cid), get))]
@@ -349,19 +615,50 @@ class IPFSSimpleAPI:
     # -- the repo --------------------------------------------------------------------------
 
     def repo_stat(self) -> RepoStat:
-        """How many blocks the repo holds and their total size."""
+        """How many blocks the repo holds and their total size.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     _ = api.add(b"x" * 10)
+        ...     stat = api.repo_stat()
+        ...     stat.num_objects, stat.repo_size
+        (1, 10)
+        """
         count = size = 0
+        stored = self.node.blocks.inner  # no-copy references count as objects, not bytes
         for mh in self.node.blocks.multihashes():
             count += 1
-            size += self.node.blocks.size(CID(1, RAW, mh))
+            with contextlib.suppress(BlockNotFoundError):
+                size += stored.size(CID(1, RAW, mh))
         version = (self.node.path / "version").read_text(encoding="ascii").strip()
         return RepoStat(count, size, str(self.node.path), version)
 
-    def repo_verify(self) -> VerifyReport:
-        """Re-hash every stored block; name the ones whose bytes are wrong."""
+    def repo_verify(
+        self,
+        *,
+        progress: Callable[[int], None] | None = None,
+        planned: Callable[[int], None] | None = None,
+    ) -> VerifyReport:
+        """Re-hash every stored block; name the ones whose bytes are wrong.
+
+        ``planned`` is told how many blocks there are, then ``progress`` is called with
+        1 as each is checked.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     _ = api.add(os.urandom(2_500_000))  # three 1 MiB leaves and their root
+        ...     api.repo_verify()
+        VerifyReport(checked=4, corrupt=(), unreadable=())
+        """
         checked = 0
         corrupt: list[CID] = []
-        for mh in self.node.blocks.multihashes():
+        unreadable: list[CID] = []
+        hashes = list(self.node.blocks.multihashes())
+        if planned is not None:
+            planned(len(hashes))
+        for mh in hashes:
+            if progress is not None:
+                progress(1)
             cid = CID(1, RAW, mh)
             checked += 1
             try:
@@ -370,4 +667,60 @@ class IPFSSimpleAPI:
                     multihash.verify(mh, data)
             except IntegrityError:
                 corrupt.append(cid)
-        return VerifyReport(checked, tuple(corrupt))
+            except StorageError:
+                unreadable.append(cid)
+            except BlockNotFoundError:
+                checked -= 1  # removed while we looked (block rm): nothing to check
+        return VerifyReport(checked, tuple(corrupt), tuple(unreadable))
+
+    # -- the metadata index ----------------------------------------------------------------
+
+    def index(self) -> pa.Table:
+        """The metadata index: one row per stored root object (the held table, not a copy).
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     cid = api.add(b"a,b\\n1,2\\n", name="t.csv", tags=["demo"]).cid
+        ...     row = api.index().to_pylist()[0]
+        >>> row["name"], row["mime_type"], row["size_bytes"], row["pin_types"], row["tags"]
+        ('t.csv', 'text/csv', 8, ['recursive'], ['demo'])
+        """
+        return self.node.keeper.table()
+
+    def index_query(self, sql: str) -> pa.Table:
+        """duckdb SQL over the index, which is the table ``objects`` (read-only, sandboxed).
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     _ = api.add(b"x" * 1000, name="x.bin"); _ = api.add(b"y", name="y.txt")
+        ...     api.index_query("SELECT name FROM objects WHERE size_bytes > 100").to_pylist()
+        [{'name': 'x.bin'}]
+        """
+        return self.node.keeper.query(sql)
+
+    def tag(self, cid: str | CID, *tags: str, replace: bool = False) -> list[str]:
+        """Label an object in the index; its tags afterwards.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     api.tag(api.add(b"w", tags=["model"]).cid, "v2")
+        ['model', 'v2']
+        """
+        target = CID.parse(cid)
+        if not self.node.blocks.has(target):
+            raise BlockNotFoundError(f"block {target} is not stored")
+        self.node.keeper.tagged(target, tags, replace=replace)
+        row = self.node.index.get(target)
+        return list(row["tags"]) if row else []
+
+    def index_rebuild(self) -> int:
+        """Recreate the index from the pins (read counts and tags are lost); its row count.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     _ = api.add(b"pinned"); _ = api.add(b"not pinned", pin=False)
+        ...     api.index_rebuild()
+        1
+        """
+        with self.node.gc_lock.shared():
+            return self.node.keeper.rebuild()

@@ -14,6 +14,7 @@ who do not know our types::
     │       └── CARLimitError                  block or section over the configured limit
     ├── UnsupportedError (NotImplementedError) codec / hash / base we do not implement
     ├── IntegrityError                         bytes do not hash to their CID
+    │   └── FileChangedError                   a no-copy block's file changed, shrank or is gone
     ├── BlockNotFoundError (KeyError)          a block we need is absent
     ├── PathNotFoundError (FileNotFoundError)  no entry at a path inside a DAG
     ├── StorageError (OSError)                 a block store's disk failed (full, I/O error)
@@ -21,7 +22,8 @@ who do not know our types::
     ├── ConfigError (ValueError)               a bad config file, variable or argument
     └── RepoError                              the node's repo cannot be used
         ├── RepoNotFoundError (FileNotFoundError)  no repo there: run ``ipfs-kit init``
-        └── RepoLockedError                    another process owns the repo
+        ├── RepoLockedError                    another process owns the repo
+        └── IndexCorruptError                  the metadata index cannot be read (rebuild it)
 
 Each class has a stable ``code`` (a short string used in JSON output and RPC
 error bodies), an HTTP status in :data:`HTTP_STATUS` and a process exit status
@@ -40,7 +42,9 @@ __all__ = [
     "ConfigError",
     "DecodeError",
     "EncodeError",
+    "FileChangedError",
     "IPFSKitError",
+    "IndexCorruptError",
     "IntegrityError",
     "InvalidCIDError",
     "InvalidInputError",
@@ -122,6 +126,20 @@ class IntegrityError(IPFSKitError):
     code = "integrity"
 
 
+class FileChangedError(IntegrityError):
+    """A no-copy (filestore) block cannot be read back from the file it references.
+
+    The file changed, was truncated, moved or deleted since it was added with
+    ``nocopy``; ``path`` names it. Wrong bytes are never returned instead.
+    """
+
+    code = "file_changed"
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class BlockNotFoundError(IPFSKitError, KeyError):
     """A block needed to complete the operation is not available."""
 
@@ -181,6 +199,12 @@ class RepoLockedError(RepoError):
     code = "repo_locked"
 
 
+class IndexCorruptError(RepoError):
+    """The metadata index's files cannot be read: ``ipfs-kit index rebuild`` recovers."""
+
+    code = "index_corrupt"
+
+
 #: HTTP status for each error code (used by the RPC server and gateway).
 HTTP_STATUS: dict[str, int] = {
     IPFSKitError.code: 500,
@@ -193,6 +217,7 @@ HTTP_STATUS: dict[str, int] = {
     CARLimitError.code: 413,
     UnsupportedError.code: 501,
     IntegrityError.code: 502,
+    FileChangedError.code: 500,
     BlockNotFoundError.code: 404,
     PathNotFoundError.code: 404,
     StorageError.code: 507,
@@ -201,6 +226,7 @@ HTTP_STATUS: dict[str, int] = {
     RepoError.code: 500,
     RepoNotFoundError.code: 500,
     RepoLockedError.code: 503,
+    IndexCorruptError.code: 500,
 }
 
 #: Process exit status for each error code (used by the CLI). 2 is kept for usage errors.
@@ -215,6 +241,7 @@ EXIT_STATUS: dict[str, int] = {
     CARLimitError.code: 3,
     UnsupportedError.code: 4,
     IntegrityError.code: 5,
+    FileChangedError.code: 5,
     BlockNotFoundError.code: 6,
     PathNotFoundError.code: 6,
     StorageError.code: 8,
@@ -223,4 +250,5 @@ EXIT_STATUS: dict[str, int] = {
     RepoError.code: 7,
     RepoNotFoundError.code: 7,
     RepoLockedError.code: 7,
+    IndexCorruptError.code: 7,
 }

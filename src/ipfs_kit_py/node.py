@@ -7,6 +7,8 @@ Layout of ``$IPFS_KIT_PATH`` (default ``~/.ipfs-kit``)::
     repo.lock       held (flock) by the one process that owns the repo; holds its pid
     blocks/         blocks, in Kubo's flatfs layout (next-to-last/2, base32 multihash keys)
     pins.sqlite     pins (SQLite, WAL)
+    filestore.sqlite  no-copy references of ``add --nocopy`` (SQLite, WAL; made on first use)
+    index/          the metadata index: objects-NNNNNNNN.parquet + journal.jsonl
 
 :class:`Node` only composes these parts; what is done with them (adding,
 reading, pinning, collecting garbage) is :class:`ipfs_kit_py.api.IPFSSimpleAPI`'s.
@@ -23,9 +25,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from ipfs_kit_py.blockstore import FlatFSBlockstore
+from ipfs_kit_py.blockstore import FilestoreBlockstore, FlatFSBlockstore
 from ipfs_kit_py.config import Config, config_file, default_repo_path, dump_config, load_config
 from ipfs_kit_py.errors import ConfigError, RepoError, RepoLockedError, RepoNotFoundError
+from ipfs_kit_py.index import IndexKeeper, MetadataIndex
 from ipfs_kit_py.pinning import GCLock, PinStore
 
 __all__ = ["REPO_VERSION", "Node", "init_repo"]
@@ -92,11 +95,21 @@ class Node:
         self.path = path
         self.config = config
         self._lock_fd: int | None = lock_fd
-        self.blocks = FlatFSBlockstore(
+        flatfs = FlatFSBlockstore(
             path / "blocks", verify=config.blockstore.verify, sync=config.blockstore.sync
         )
+        #: flatfs (``blocks.inner``) plus the no-copy references of ``add --nocopy``
+        self.blocks = FilestoreBlockstore(flatfs, path / "filestore.sqlite")
+        flatfs.sweep_temp(0)  # we hold repo.lock: what is staged there, a crash left
         self.gc_lock = GCLock()  # adds and pin changes: shared; garbage collection: exclusive
         self.pins = PinStore(path / "pins.sqlite", gc_lock=self.gc_lock)
+        # The journal is not fsynced: a process crash loses nothing (the page cache has it),
+        # power loss at most the last reads and adds, and the index is rebuilt from the pins.
+        self.index = MetadataIndex(path / "index")
+        #: keeps ``index`` current as the API adds, reads, pins and collects
+        self.keeper = IndexKeeper(
+            self.index, self.blocks, self.pins, replication=config.replication
+        )
 
     @classmethod
     def open(
@@ -137,7 +150,9 @@ class Node:
         """Release the stores and the repo lock (idempotent)."""
         if self._lock_fd is None:
             return
+        self.index.close()
         self.pins.close()
+        self.blocks.close()
         fd, self._lock_fd = self._lock_fd, None
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)
@@ -164,6 +179,9 @@ def _lock(repo: Path) -> int:
         raise RepoLockedError(
             f"{repo} is in use by process {holder} (a daemon?): one process owns a repo"
         ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    # The pid only names the holder in RepoLockedError; the flock is the lock. On a
+    # full disk the write fails (ENOSPC), and that must not keep the repo from opening.
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
     return fd

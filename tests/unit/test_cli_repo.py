@@ -10,20 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from helpers.cli import run_kit
+
 
 @pytest.fixture
 def kit(tmp_path: Path):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "IPFS_KIT_PATH": str(tmp_path / "repo")}
-
     def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(
-            [sys.executable, "-m", "ipfs_kit_py", *args],
-            input=stdin,
-            capture_output=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
+        return run_kit(*args, repo=tmp_path / "repo", stdin=stdin)
 
     return run
 

@@ -21,12 +21,20 @@ rename per block, and with ``sync`` a flush per block (``put_many`` flushes
 each directory once per batch); in exchange there is no index to rebuild or
 corrupt, and a crash can lose only blocks whose ``put`` had not returned.
 :class:`MemoryBlockstore` is a locked dict for tests and transient work.
+:class:`FilestoreBlockstore` wraps either with no-copy references (Kubo's
+filestore, ``add --nocopy``): blocks read from the user's own files, verified.
 Disk failures (full, I/O) raise :class:`~ipfs_kit_py.errors.StorageError`,
 with no partial block left behind.
 """
 
 from __future__ import annotations
 
+from ipfs_kit_py.blockstore._filestore import (
+    FileStatus,
+    FilestoreBlockstore,
+    FilestoreCheck,
+    FilestoreEntry,
+)
 from ipfs_kit_py.blockstore._flatfs import SHARDING, FlatFSBlockstore, flatfs_key, flatfs_shard
 from ipfs_kit_py.blockstore._memory import MemoryBlockstore
 from ipfs_kit_py.blockstore._protocol import Blockstore
@@ -34,6 +42,10 @@ from ipfs_kit_py.blockstore._protocol import Blockstore
 __all__ = [
     "SHARDING",
     "Blockstore",
+    "FileStatus",
+    "FilestoreBlockstore",
+    "FilestoreCheck",
+    "FilestoreEntry",
     "FlatFSBlockstore",
     "MemoryBlockstore",
     "flatfs_key",

@@ -209,7 +209,7 @@ class FlatFSBlockstore:
                 )
         if not self.read_only:
             os.makedirs(self._temp, mode=0o755, exist_ok=True)
-            self._sweep_temp()
+            self.sweep_temp()
 
     def _create(self, sharding: str) -> None:
         os.makedirs(self._root, mode=0o755, exist_ok=True)
@@ -228,16 +228,27 @@ class FlatFSBlockstore:
         if self.sync:
             _sync_dir(self._root)
 
-    def _sweep_temp(self) -> None:
-        """Remove files a crashed writer left in ``.temp`` (Kubo empties it on open)."""
-        cutoff = time.time() - STALE_TEMP_S
+    def sweep_temp(self, older_than: float = STALE_TEMP_S) -> int:
+        """Remove files a crashed writer left in ``.temp``; how many were removed.
+
+        Opening the store removes only those older than ``older_than`` seconds: without
+        a lock, another process may be writing the rest. An owner that holds the
+        directory exclusively (a :class:`~ipfs_kit_py.node.Node`, under ``repo.lock``)
+        passes ``0`` and empties it, as Kubo does when it opens its repo.
+        """
+        cutoff = time.time() - older_than
+        removed = 0
         with os.scandir(self._temp) as entries:
             for entry in entries:
                 try:
-                    if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    if entry.is_file(follow_symlinks=False) and (
+                        older_than <= 0 or entry.stat().st_mtime < cutoff
+                    ):
                         os.unlink(entry.path)
+                        removed += 1
                 except OSError:
                     pass  # gone already, or not ours to remove: harmless either way
+        return removed
 
     # -- paths -----------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ from ipfs_kit_py.cli._add import add_command
 from ipfs_kit_py.cli._car import car_group
 from ipfs_kit_py.cli._cid import cid_group
 from ipfs_kit_py.cli._files import cat_command, get_command, ls_command
+from ipfs_kit_py.cli._filestore import filestore_group
+from ipfs_kit_py.cli._index import index_group
 from ipfs_kit_py.cli._repo import (
     block_group,
     dag_group,
@@ -41,6 +43,8 @@ cli.add_command(car_group)
 cli.add_command(cat_command)
 cli.add_command(get_command)
 cli.add_command(ls_command)
+cli.add_command(index_group)
+cli.add_command(filestore_group)
 for _command in (init_command, pin_group, repo_group, block_group, dag_group, refs_command):
     cli.add_command(_command)
 

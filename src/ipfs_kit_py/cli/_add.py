@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
 import click
 
 from ipfs_kit_py.cli._output import emit_json, handle_errors, json_option
+from ipfs_kit_py.cli._progress import Bar, progress_bar, progress_option
 from ipfs_kit_py.cli._repo import open_api, repo_dir_option
 from ipfs_kit_py.unixfs import PROFILES, AddedEntry, Importer, ImportOptions, resolve_options
 
@@ -35,13 +36,14 @@ from ipfs_kit_py.unixfs import PROFILES, AddedEntry, Importer, ImportOptions, re
 @click.option("-w", "--wrap-with-directory", is_flag=True, help="Wrap everything in a directory.")
 @click.option("--preserve-mode", is_flag=True, help="Record file permissions in UnixFS.")
 @click.option("--preserve-mtime", is_flag=True, help="Record modification times in UnixFS.")
-@click.option(
-    "-p/-P",
-    "--progress/--no-progress",
-    default=None,
-    help="Show a progress bar on stderr (default: when it is a terminal).",
-)
+@progress_option
 @click.option("--pin/--no-pin", default=True, show_default=True, help="Pin what is added.")
+@click.option("--tag", "tags", multiple=True, help="Label the added roots in the index.")
+@click.option(
+    "--nocopy",
+    is_flag=True,
+    help="Leave file bytes in place: store references (implies --raw-leaves).",
+)
 @repo_dir_option
 @json_option
 @handle_errors
@@ -66,13 +68,20 @@ def add_command(
     preserve_mtime: bool,
     progress: bool | None,
     pin: bool,
+    tags: tuple[str, ...],
+    nocopy: bool,
     repo_dir: Path | None,
     as_json: bool,
 ) -> None:
     """Import files and directories as UnixFS, store and pin them, and print their CIDs.
 
-    With --only-hash nothing is stored and no repo is needed.
+    With --only-hash nothing is stored and no repo is needed. With --nocopy the
+    files' bytes are not copied into the repo (see ``ipfs-kit filestore``).
     """
+    if nocopy:  # Kubo: --nocopy implies --raw-leaves and refuses --no-raw-leaves
+        if raw_leaves is False:
+            raise click.UsageError("--nocopy requires raw leaves; drop --no-raw-leaves")
+        raw_leaves = True
 
     def options(default_profile: str | None) -> ImportOptions:
         return resolve_options(
@@ -103,7 +112,15 @@ def add_command(
             opts = options(api.node.config.profile)
             advance = stack.enter_context(_progress_bar(paths, progress))
             entries = iter(
-                api.add_paths(paths, recursive=recursive, pin=pin, options=opts, progress=advance)
+                api.add_paths(
+                    paths,
+                    recursive=recursive,
+                    pin=pin,
+                    options=opts,
+                    progress=advance,
+                    nocopy=nocopy,
+                    tags=tags,
+                )
             )
         _print(entries, quiet=quiet, quieter=quieter, as_json=as_json)
 
@@ -140,22 +157,6 @@ def _total_bytes(paths: Sequence[Path]) -> int:
     return sum(st.st_size for st in sizes if stat.S_ISREG(st.st_mode))
 
 
-@contextmanager
-def _progress_bar(paths: Sequence[Path], show: bool) -> Iterator[Callable[[int], None] | None]:
-    """A rich progress bar on stderr fed with bytes read; ``None`` when not shown."""
-    if not show:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("add", total=_total_bytes(paths))
-        yield lambda n: bar.advance(task, n)
+def _progress_bar(paths: Sequence[Path], show: bool) -> AbstractContextManager[Bar | None]:
+    """The add bar: bytes read out of the total size of ``paths``."""
+    return progress_bar(show, _total_bytes(paths) if show else None, label="add")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from ipfs_kit_py.cli._output import emit_json, handle_errors, json_option
+from ipfs_kit_py.cli._progress import progress_bar, progress_option
 from ipfs_kit_py.config import ROLES
 
 if TYPE_CHECKING:
@@ -106,6 +107,23 @@ def pin_rm(cids: tuple[str, ...], repo_dir: Path | None, as_json: bool) -> None:
             click.echo(f"unpinned {c}")
 
 
+@pin_group.command("update")
+@click.argument("old")
+@click.argument("new")
+@click.option("--unpin/--no-unpin", default=True, show_default=True, help="Remove the old pin.")
+@repo_dir_option
+@json_option
+@handle_errors
+def pin_update(old: str, new: str, unpin: bool, repo_dir: Path | None, as_json: bool) -> None:
+    """Pin NEW recursively in place of OLD (keeping its name), as ``ipfs pin update``."""
+    with open_api(repo_dir) as api:
+        api.pin_update(old, new, unpin=unpin)
+    if as_json:
+        emit_json({"Pins": [old, new]})
+    else:
+        click.echo(f"updated {old} to {new}")
+
+
 @pin_group.command("ls")
 @click.option(
     "-t",
@@ -161,13 +179,16 @@ def repo_group() -> None:
 @repo_group.command("gc")
 @click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing.")
+@progress_option
 @repo_dir_option
 @json_option
 @handle_errors
-def repo_gc(dry_run: bool, quiet: bool, repo_dir: Path | None, as_json: bool) -> None:
+def repo_gc(
+    dry_run: bool, quiet: bool, progress: bool | None, repo_dir: Path | None, as_json: bool
+) -> None:
     """Remove every block that no pin needs; print each removed CID as Kubo does."""
-    with open_api(repo_dir) as api:
-        report = api.gc(dry_run=dry_run)
+    with open_api(repo_dir) as api, progress_bar(progress, None, unit="blocks", label="gc") as bar:
+        report = api.gc(dry_run=dry_run, progress=bar, planned=bar and bar.set_total)
     for cid in report.removed:
         if as_json:
             emit_json({"Key": {"/": str(cid)}})
@@ -200,20 +221,29 @@ def repo_stat(repo_dir: Path | None, as_json: bool) -> None:
 
 
 @repo_group.command("verify")
+@progress_option
 @repo_dir_option
 @json_option
 @handle_errors
-def repo_verify(repo_dir: Path | None, as_json: bool) -> None:
+def repo_verify(progress: bool | None, repo_dir: Path | None, as_json: bool) -> None:
     """Re-hash every block; name the corrupt ones (exit status 5 if any)."""
-    with open_api(repo_dir) as api:
-        report = api.repo_verify()
+    with (
+        open_api(repo_dir) as api,
+        progress_bar(progress, None, unit="blocks", label="verify") as bar,
+    ):
+        report = api.repo_verify(progress=bar, planned=bar and bar.set_total)
     if as_json:
         emit_json(report)
     else:
         for cid in report.corrupt:
             click.echo(f"block {cid} is corrupt")
-        click.echo(f"verified {report.checked} blocks: {len(report.corrupt)} corrupt")
-    if report.corrupt:
+        for cid in report.unreadable:
+            click.echo(f"block {cid} could not be read")
+        click.echo(
+            f"verified {report.checked} blocks: {len(report.corrupt)} corrupt"
+            + (f", {len(report.unreadable)} unreadable" if report.unreadable else "")
+        )
+    if not report.ok:
         sys.exit(5)
 
 

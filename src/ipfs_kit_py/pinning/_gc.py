@@ -8,7 +8,7 @@ held across the two (:func:`collect_garbage` does it all).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -129,8 +129,11 @@ def execute_gc(
     *,
     pins: PinStore | None = None,
     dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> GCReport:
     """Delete the blocks ``plan`` lists, in multihash order; the report.
+
+    ``progress`` is called with 1 after each block (for a progress bar).
 
     The caller holds ``lock.exclusive()`` since before :func:`plan_gc`. Given ``pins``,
     a plan made before something was pinned is refused
@@ -156,6 +159,8 @@ def execute_gc(
     errors: list[GCFailure] = []
     freed = 0
     for cid in plan.cids:
+        if progress is not None:
+            progress(1)
         try:
             size = blockstore.size(cid)
         except BlockNotFoundError:

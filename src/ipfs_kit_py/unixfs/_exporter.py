@@ -32,6 +32,8 @@ __all__ = ["MAX_DEPTH", "DirEntry", "Exporter", "Stat", "safe_name"]
 
 #: Deepest file tree or directory nesting followed (Kubo's DAGs are a few levels deep).
 MAX_DEPTH = 128
+#: Told how many bytes were just written (a progress bar), or nothing.
+Progress = Callable[[int], None] | None
 _CHUNK_KINDS = {DataType.FILE, DataType.RAW}
 
 
@@ -215,7 +217,12 @@ class Exporter:
     # -- materialising ----------------------------------------------------------------------
 
     def export(
-        self, path: str | CID, target: str | os.PathLike[str], *, metadata: bool = True
+        self,
+        path: str | CID,
+        target: str | os.PathLike[str],
+        *,
+        metadata: bool = True,
+        progress: Callable[[int], None] | None = None,
     ) -> Path:
         """Write the file, symlink or tree at ``path`` to ``target`` (which must not exist).
 
@@ -224,28 +231,30 @@ class Exporter:
         over an existing file, even by a DAG with duplicate names. With
         ``metadata`` a recorded mtime is restored, and a recorded mode too, minus
         the setuid, setgid and sticky bits, which a DAG from elsewhere must not
-        grant (symlinks keep their own mode).
+        grant (symlinks keep their own mode). ``progress`` is called with the number
+        of bytes each time some are written.
         """
         out = Path(target)
         if os.path.lexists(out):
             raise InvalidInputError(f"{out} already exists")
-        self._export(self.resolve(path), out, 0, metadata)
+        self._export(self.resolve(path), out, 0, metadata, progress)
         return out
 
-    def _export(self, cid: CID, out: Path, depth: int, metadata: bool) -> None:
+    def _export(self, cid: CID, out: Path, depth: int, metadata: bool, progress: Progress) -> None:
         if depth > MAX_DEPTH:
             raise DecodeError(f"directory tree deeper than {MAX_DEPTH}")
         try:
-            self._write(cid, out, depth, metadata)
+            self._write(cid, out, depth, metadata, progress)
         except FileExistsError:
             raise DecodeError(f"duplicate entry {out.name!r} in a directory") from None
 
-    def _write(self, cid: CID, out: Path, depth: int, metadata: bool) -> None:
+    def _write(self, cid: CID, out: Path, depth: int, metadata: bool, progress: Progress) -> None:
         info = self.stat(cid)
         if info.kind == "directory":
             out.mkdir()
             for entry in self.ls(cid):
-                self._export(entry.cid, out / safe_name(entry.name), depth + 1, metadata)
+                child = out / safe_name(entry.name)
+                self._export(entry.cid, child, depth + 1, metadata, progress)
         elif info.kind == "symlink":
             _, fs = self._node(cid)
             os.symlink(os.fsdecode(fs.data or b""), out)
@@ -255,6 +264,8 @@ class Exporter:
             with os.fdopen(fd, "wb") as f:
                 for chunk in self.cat(cid):
                     f.write(chunk)
+                    if progress is not None:
+                        progress(len(chunk))
         if metadata:  # after the contents, which would bump a directory's mtime
             _restore(out, info)
 

@@ -7,6 +7,9 @@ parents of ``max_links`` children as soon as a level fills, which yields the
 same left-packed tree as Kubo's depth-first builder and the JS importer's
 batching. In hash-only mode no block bytes are assembled at all: a dag-pb leaf
 is hashed as ``header || chunk || trailer`` without copying the chunk.
+With a ``ref_sink`` (``add --nocopy``), the raw leaves of regular files are
+hashed but not handed to the sink: each is reported as ``(cid, path, offset,
+length)`` instead, so a filestore can reference the user's file.
 """
 
 from __future__ import annotations
@@ -36,10 +39,12 @@ from ipfs_kit_py.unixfs._trickle import trickle_file
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["AddedEntry", "BlockSink", "Importer", "add_bytes", "add_path"]
+__all__ = ["AddedEntry", "BlockSink", "Importer", "RefSink", "add_bytes", "add_path"]
 
 #: Receives every block the importer makes; ``None`` hashes only.
 BlockSink = Callable[[Block], None]
+#: Receives ``(cid, file, offset, length)`` for each raw leaf left in its file (no-copy).
+RefSink = Callable[[CID, Path, int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +79,12 @@ class Importer:
         *,
         workers: int | None = None,
         progress: Callable[[int], None] | None = None,
+        ref_sink: RefSink | None = None,
     ) -> None:
         self.options = options or resolve_options()
         self.sink = sink
+        #: with raw leaves, regular files' leaves go here, not to ``sink`` (``add --nocopy``)
+        self.ref_sink = ref_sink
         self.workers = workers or os.cpu_count() or 1
         #: called with the number of file bytes each time a chunk has been read
         self.progress = progress
@@ -94,10 +102,16 @@ class Importer:
         link = self._file(fp, meta)
         return AddedEntry(name, link.cid, link.size, "file")
 
-    def _file(self, fp: BinaryIO, meta: Metadata = NO_METADATA) -> _Link:
+    def _file(
+        self, fp: BinaryIO, meta: Metadata = NO_METADATA, source: Path | None = None
+    ) -> _Link:
         opts = self.options
         head = _Head(fp, opts.chunk_size) if meta else None
-        leaves = self._leaves(fp if head is None else head)  # type: ignore[arg-type]
+        src: BinaryIO = fp if head is None else head  # type: ignore[assignment]
+        if source is not None and opts.raw_leaves:  # no-copy: leaves stay in ``source``
+            leaves = self._referenced_leaves(src, source)
+        else:
+            leaves = self._leaves(src)
         reduces = opts.layout == "balanced" or not opts.kubo_trickle  # one leaf is the file
         if meta and reduces:
             # a raw leaf cannot carry metadata: a file of one chunk (or none) becomes one
@@ -156,15 +170,19 @@ class Importer:
                 push(level + 1, self._file_node(items))
             level += 1
 
-    def _leaves(self, fp: BinaryIO) -> Iterator[_Link]:
-        """Chunk ``fp`` and hash chunks in parallel; yield leaf links in order.
+    def _leaves(
+        self, fp: BinaryIO, leaf: Callable[[memoryview], _Link] | None = None
+    ) -> Iterator[_Link]:
+        """Chunk ``fp`` and hash chunks in parallel (with ``leaf``, default :meth:`_leaf`);
+        yield leaf links in order.
 
         Chunk buffers are recycled once their leaf is hashed: a fresh 1 MiB
         buffer per chunk costs more in page faults than hashing it.
         """
+        leaf = leaf or self._leaf
         chunker = self.options.chunker
         if not chunker.fixed:
-            yield from self._cdc_leaves(chunker.split(fp))
+            yield from self._cdc_leaves(chunker.split(fp), leaf)
             return
         size = chunker.size
         pending: deque[tuple[Future[_Link], bytearray]] = deque()
@@ -176,7 +194,7 @@ class Importer:
             n = _read_full(fp, buf)
             if n == 0:
                 break
-            pending.append((pool.submit(self._leaf, memoryview(buf)[:n]), buf))
+            pending.append((pool.submit(leaf, memoryview(buf)[:n]), buf))
             if self.progress is not None:
                 self.progress(n)
             if len(pending) >= window:
@@ -188,19 +206,40 @@ class Importer:
         while pending:
             yield pending.popleft()[0].result()
 
-    def _cdc_leaves(self, chunks: Iterator[bytes]) -> Iterator[_Link]:
+    def _cdc_leaves(
+        self, chunks: Iterator[bytes], leaf: Callable[[memoryview], _Link]
+    ) -> Iterator[_Link]:
         """Hash content-defined chunks in parallel; yield leaf links in order."""
         pending: deque[Future[_Link]] = deque()
         window = 2 * self.workers + 1
         pool = self._executor()
         for chunk in chunks:
-            pending.append(pool.submit(self._leaf, memoryview(chunk)))
+            pending.append(pool.submit(leaf, memoryview(chunk)))
             if self.progress is not None:
                 self.progress(len(chunk))
             if len(pending) >= window:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+    def _referenced_leaves(self, fp: BinaryIO, source: Path) -> Iterator[_Link]:
+        """Raw leaves hashed but not stored, each reported to ``ref_sink`` with its offset."""
+        report = self.ref_sink
+        assert report is not None
+        offset = 0
+        for link in self._leaves(fp, self._unstored_leaf):
+            if not link.cid.is_identity:  # an inlined leaf carries its bytes in its CID
+                report(link.cid, source, offset, link.size)
+            offset += link.size
+            yield link
+
+    def _unstored_leaf(self, chunk: memoryview) -> _Link:
+        """:meth:`_leaf` for raw leaves, without handing the bytes to the sink."""
+        n = len(chunk)
+        limit = self.options.inline_limit
+        if limit is not None and n <= limit:
+            return _Link(CID(1, RAW, multihash.encode(IDENTITY, bytes(chunk))), n, n)
+        return _Link(CID(1, RAW, self._digest((chunk,))), n, n)
 
     def _leaf(self, chunk: memoryview) -> _Link:
         opts = self.options
@@ -318,7 +357,7 @@ class Importer:
             return link
         if stat.S_ISREG(st.st_mode):
             with path.open("rb") as fp:
-                link = self._file(fp, meta)
+                link = self._file(fp, meta, path if self.ref_sink is not None else None)
             files.append(AddedEntry(rel, link.cid, link.size, "file"))
             return link
         raise InvalidInputError(f"{path}: not a regular file, directory or symlink")

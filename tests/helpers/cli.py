@@ -1,0 +1,31 @@
+"""Run the real ``ipfs-kit`` command line (``python -m ipfs_kit_py``) in a child process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["run_kit"]
+
+
+def run_kit(
+    *args: str, repo: Path | None = None, stdin: bytes | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
+    """``ipfs-kit ARGS`` with ``IPFS_KIT_PATH=repo``; the exit status is not checked.
+
+    Output stays bytes (``cat`` and ``block get`` print binary); ``.stdout.decode()``
+    for text.
+    """
+    env = dict(os.environ)
+    if repo is not None:
+        env["IPFS_KIT_PATH"] = str(repo)
+    return subprocess.run(
+        [sys.executable, "-m", "ipfs_kit_py", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
