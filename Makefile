@@ -48,6 +48,7 @@ format: $(STAMP)
 bench: $(STAMP) $(JS_STAMP)
 	$(PY) bench/cid.py
 	$(PY) bench/import.py
+	$(PY) bench/repo.py
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ipfs_kit_py.blockstore import BatchWriter
 from ipfs_kit_py.car import CarReader, export_dag
 from ipfs_kit_py.cid import CID, multihash
 from ipfs_kit_py.cid._multicodec import RAW
@@ -158,11 +159,13 @@ class IPFSSimpleAPI:
             data = data.encode("utf-8")
         stream: BinaryIO = io.BytesIO(data) if isinstance(data, bytes) else data
         opts = self._options(profile, options)
-        recorder = DagRecorder()
-        with self.node.gc_lock.shared(), self._importer(opts, recorder=recorder) as imp:
-            entry = imp.add_stream(stream, name)
+        with self.node.gc_lock.shared():
+            with self._import(opts) as (imp, recorder):
+                entry = imp.add_stream(stream, name)
             if pin:
-                self.node.pins.add(entry.cid, blockstore=self.node.blocks, name=name or None)
+                self.node.pins.add(
+                    entry.cid, blockstore=self.node.blocks, name=name or None, complete=True
+                )
             self.node.keeper.added(
                 [entry], [entry], recorder, self.exporter, profile=opts.profile, tags=tags
             )
@@ -233,10 +236,9 @@ class IPFSSimpleAPI:
         opts = options or self._options(None, {"raw_leaves": True} if nocopy else {})
         if nocopy and not opts.raw_leaves:
             raise InvalidInputError("nocopy requires raw leaves; options.raw_leaves is False")
-        recorder = DagRecorder()
-        importer = self._importer(opts, progress, recorder, nocopy=nocopy)
-        with self.node.gc_lock.shared(), importer as imp:
-            entries = list(imp.add_paths(paths, recursive=recursive))
+        with self.node.gc_lock.shared():
+            with self._import(opts, progress, nocopy=nocopy) as (imp, recorder):
+                entries = list(imp.add_paths(paths, recursive=recursive))
             tops = {Path(p).name for p in paths}
             roots = [
                 e
@@ -244,9 +246,10 @@ class IPFSSimpleAPI:
                 if e.path == "" or (e.path in tops and not opts.wrap_with_directory)
             ]
             if pin:
+                pins = self.node.pins  # the add stored every block, under the shared lock
                 for entry in roots:
                     name = entry.path or None
-                    self.node.pins.add(entry.cid, blockstore=self.node.blocks, name=name)
+                    pins.add(entry.cid, blockstore=self.node.blocks, name=name, complete=True)
             self.node.keeper.added(
                 entries, roots, recorder, self.exporter, profile=opts.profile, tags=tags
             )
@@ -263,29 +266,34 @@ class IPFSSimpleAPI:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return self.add(text.encode("utf-8"), pin=pin)
 
-    def _importer(
+    @contextlib.contextmanager
+    def _import(
         self,
         options: ImportOptions,
         progress: Callable[[int], None] | None = None,
-        recorder: DagRecorder | None = None,
         *,
         nocopy: bool = False,
-    ) -> Importer:
-        put = self.node.blocks.put
-        put_ref = self.node.blocks.put_ref if nocopy else None
-        if recorder is None:
-            return Importer(options, sink=put, progress=progress, ref_sink=put_ref)
+    ) -> Iterator[tuple[Importer, DagRecorder]]:
+        """An importer storing into this repo in batches, and a record of what it stored.
 
-        def sink(block: Block) -> None:
-            put(block)
-            recorder.put(block)
+        Every block is durable when the ``with`` block ends normally: pin after it.
+        """
+        blocks = self.node.blocks
+        recorder = DagRecorder()
+        with BatchWriter(blocks.put_many) as batch:
 
-        def ref_sink(cid: CID, path: Path, offset: int, length: int) -> None:
-            self.node.blocks.put_ref(cid, path, offset, length)
-            recorder.put_ref(cid, length)
+            def sink(block: Block) -> None:
+                batch(block)
+                recorder.put(block)
 
-        refs = ref_sink if nocopy else None
-        return Importer(options, sink=sink, progress=progress, ref_sink=refs)
+            def ref_sink(cid: CID, path: Path, offset: int, length: int) -> None:
+                blocks.put_ref(cid, path, offset, length)
+                recorder.put_ref(cid, length)
+
+            refs = ref_sink if nocopy else None
+            with Importer(options, sink=sink, progress=progress, ref_sink=refs) as importer:
+                yield importer, recorder
+        blocks.flush()  # no-copy references too, before anything pins them
 
     # -- reading ---------------------------------------------------------------------------
 

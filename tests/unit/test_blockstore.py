@@ -490,11 +490,10 @@ def test_disk_full_in_the_middle_of_a_batch(
         with pytest.raises(StorageError, match=str(items[3].cid)):
             store.put_many(items)
     assert temp_files(store) == []
-    stored = {b.cid.multihash for b in items[:3]}
-    assert set(store.multihashes()) == stored  # whole blocks only
-    assert all(store.get(b.cid) == b.data for b in items[:3])
+    assert set(store.multihashes()) == set()  # a failed batch puts none of its blocks
     store.put_many(items)
     assert len(set(store.multihashes())) == 6
+    assert all(store.get(b.cid) == b.data for b in items)
 
 
 def test_flush_failure_is_a_storage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -530,11 +529,42 @@ def test_interrupted_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     assert data_files(store.root) == []
 
 
+def test_put_many_syncs_the_file_system_twice_per_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ipfs_kit_py.blockstore import _flatfs
+
+    if _flatfs._SYNCFS is None:
+        pytest.skip("no syncfs(2) here")
+    real = _flatfs._SYNCFS
+    calls: list[int] = []
+    flushed: list[int] = []
+
+    def counting(fd: int) -> int:
+        calls.append(fd)
+        return real(fd)
+
+    store = FlatFSBlockstore(tmp_path / "b", sync=True)
+    unsynced = FlatFSBlockstore(tmp_path / "c", sync=False)
+    monkeypatch.setattr(_flatfs, "_SYNCFS", counting)
+    monkeypatch.setattr(_flatfs, "_flush", flushed.append)
+    monkeypatch.setattr(_flatfs, "_sync_dir", flushed.append)
+    items = blocks(22, 50, size=64)
+    store.put_many(items)
+    assert (len(calls), flushed) == (2, [])  # data before the renames, then the renames
+    store.put_many(items)  # all present: nothing staged, nothing synced
+    assert len(calls) == 2
+    assert all(store.get(b.cid) == b.data for b in items)
+    unsynced.put_many(items)
+    assert len(calls) == 2
+
+
 def test_put_many_flushes_each_directory_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ipfs_kit_py.blockstore import _flatfs
 
+    monkeypatch.setattr(_flatfs, "_SYNCFS", None)  # where there is no syncfs(2)
     store = FlatFSBlockstore(tmp_path / "b", sync=True)
     synced: list[str] = []
     monkeypatch.setattr(_flatfs, "_sync_dir", synced.append)

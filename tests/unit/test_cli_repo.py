@@ -67,3 +67,19 @@ def test_errors_exit_with_their_class(kit) -> None:  # type: ignore[no-untyped-d
     assert kit("block", "get", missing).returncode == 6  # not found
     assert kit("cat", "not-a-cid").returncode == 3  # bad input
     assert kit("pin", "rm", missing).returncode != 0
+
+
+def test_progress_bars_on_get_gc_and_verify(kit, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    kit("init")
+    data = tmp_path / "big.bin"
+    data.write_bytes(os.urandom(3_000_000))
+    root = kit("add", "-Q", "-p", str(data)).stdout.decode().strip()
+    got = kit("get", "-p", root, "-o", str(tmp_path / "out"))
+    assert got.returncode == 0, got.stderr
+    assert (tmp_path / "out").read_bytes() == data.read_bytes()
+    verified = kit("repo", "verify", "-p")
+    assert (verified.returncode, verified.stdout) == (0, b"verified 4 blocks: 0 corrupt\n")
+    kit("pin", "rm", root)
+    collected = kit("repo", "gc", "-p", "--json")
+    assert collected.returncode == 0, collected.stderr
+    assert len(collected.stdout.splitlines()) == 4  # the bar went to stderr, not into the JSON

@@ -17,8 +17,9 @@ never stored. Stores are safe to share between threads.
 (``/repo/flatfs/shard/v1/next-to-last/2``) byte for byte, so it opens a Kubo
 repo's ``blocks`` directory (``read_only=True`` while Kubo may run) and Kubo
 reads what it writes. Trade-offs: one file per block costs an inode and a
-rename per block, and with ``sync`` a flush per block (``put_many`` flushes
-each directory once per batch); in exchange there is no index to rebuild or
+rename per block, and with ``sync`` a flush per block; ``put_many`` (fed by
+:class:`BatchWriter` during imports) makes a whole batch durable with two
+``syncfs`` calls on Linux; in exchange there is no index to rebuild or
 corrupt, and a crash can lose only blocks whose ``put`` had not returned.
 :class:`MemoryBlockstore` is a locked dict for tests and transient work.
 :class:`FilestoreBlockstore` wraps either with no-copy references (Kubo's
@@ -29,6 +30,7 @@ with no partial block left behind.
 
 from __future__ import annotations
 
+from ipfs_kit_py.blockstore._batch import BatchWriter
 from ipfs_kit_py.blockstore._filestore import (
     FileStatus,
     FilestoreBlockstore,
@@ -41,6 +43,7 @@ from ipfs_kit_py.blockstore._protocol import Blockstore
 
 __all__ = [
     "SHARDING",
+    "BatchWriter",
     "Blockstore",
     "FileStatus",
     "FilestoreBlockstore",

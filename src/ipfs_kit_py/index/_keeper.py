@@ -277,9 +277,9 @@ class IndexKeeper:
     def _safely(func: Any, *args: Any) -> None:
         try:
             func(*args)
-        except IPFSKitError:
+        except IPFSKitError as err:
             import logging
 
             logging.getLogger("ipfs_kit_py.index").warning(
-                "index update failed; `ipfs-kit index rebuild` recreates it", exc_info=True
+                "index update failed (%s); `ipfs-kit index rebuild` recreates it", err
             )

@@ -402,6 +402,7 @@ class PinStore:
         recursive: bool = True,
         name: str | None = None,
         blockstore: Blockstore,
+        complete: bool = False,
     ) -> Pin:
         """Kubo's ``pin add``: pin ``cid`` recursively (default) or directly; the new pin.
 
@@ -410,7 +411,9 @@ class PinStore:
         presence) and pins nothing if a block is missing
         (:class:`~ipfs_kit_py.errors.BlockNotFoundError`) or bad. A direct add reads
         its one block. ``recursive=False`` on a recursively pinned CID is refused
-        (``CID already pinned recursively``), as in Kubo.
+        (``CID already pinned recursively``), as in Kubo. ``complete`` skips the walk:
+        only for a caller that has just stored the whole DAG itself, under the shared
+        side of the GC lock (an add), so that no block can be missing.
 
         >>> from ipfs_kit_py.blockstore import MemoryBlockstore
         >>> from ipfs_kit_py.codecs import Block
@@ -427,7 +430,9 @@ class PinStore:
         ipfs_kit_py.errors.InvalidInputError: bafkreibnoelefnzgwbcacyt4vh52ymxvzbjq7mmqhtcnwarfq4lzegsiqe already pinned recursively
         """  # noqa: E501
         with self._shared():
-            if recursive:
+            if complete:
+                pass
+            elif recursive:
                 for _ in walk([cid], blockstore.get, has=blockstore.has):
                     pass
             else:
