@@ -61,6 +61,8 @@ class DagRecorder:
         """Record one block (call it from the importer's sink)."""
         key = pin_key(block.cid)
         self.sizes[key] = len(block.data)
+        if block.cid.codec == DAG_PB and block.data[:1] == b"\x0a":
+            return  # dag-pb writes Links (field 2) before Data (field 1): a leaf, no links
         if block.cid.codec != RAW:
             self.links[key] = list(block.links())
 
