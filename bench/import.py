@@ -66,7 +66,6 @@ import importlib
 import json
 import os
 import platform
-import random
 import shutil
 import statistics
 import subprocess
@@ -79,6 +78,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from _workload import make_file
 from ipfs_kit_py.unixfs import Importer, resolve_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,20 +127,6 @@ def _log(msg: str) -> None:
 
 
 # -- the workload ----------------------------------------------------------------------
-
-
-def make_file(path: Path, size: int, seed: int) -> None:
-    """``size`` bytes from ``random.Random(seed)``, written 1 MiB at a time, then read once."""
-    rng = random.Random(seed)
-    with path.open("wb") as f:
-        left = size
-        while left:
-            n = min(left, MIB)
-            f.write(rng.randbytes(n))
-            left -= n
-    with path.open("rb") as f:  # warm the page cache (it is warm already, after the write)
-        while f.read(8 * MIB):
-            pass
 
 
 def _check_root(row: Row, root: str) -> None:

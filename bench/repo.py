@@ -91,6 +91,7 @@ from typing import Any
 
 import numpy as np
 
+from _workload import make_file
 from ipfs_kit_py.api import IPFSSimpleAPI
 from ipfs_kit_py.blockstore import flatfs_key, flatfs_shard
 from ipfs_kit_py.cid import CID
@@ -182,20 +183,6 @@ class AddRow:
         return (
             out | {"seconds": self.seconds, "root": self.root, "blocks": self.blocks} | self.extra
         )
-
-
-def make_file(path: Path, size: int, seed: int) -> None:
-    """``size`` bytes from ``random.Random(seed)``, written 1 MiB at a time, then read once."""
-    rng = random.Random(seed)
-    with path.open("wb") as f:
-        left = size
-        while left:
-            n = min(left, MIB)
-            f.write(rng.randbytes(n))
-            left -= n
-    with path.open("rb") as f:
-        while f.read(8 * MIB):
-            pass
 
 
 def ours_add_once(path: Path, repo: Path, profile: str, sync: bool) -> tuple[float, str, int]:

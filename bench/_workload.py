@@ -1,0 +1,23 @@
+"""Seeded synthetic inputs shared by the benchmarks."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+MIB = 1 << 20
+
+
+def make_file(path: Path, size: int, seed: int) -> None:
+    """``size`` bytes from ``random.Random(seed)``, written 1 MiB at a time, then read once
+    (so the page cache is warm for every tool alike)."""
+    rng = random.Random(seed)
+    with path.open("wb") as f:
+        left = size
+        while left:
+            n = min(left, MIB)
+            f.write(rng.randbytes(n))
+            left -= n
+    with path.open("rb") as f:
+        while f.read(8 * MIB):
+            pass
