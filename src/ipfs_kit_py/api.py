@@ -167,7 +167,7 @@ class IPFSSimpleAPI:
                     entry.cid, blockstore=self.node.blocks, name=name or None, complete=True
                 )
             self.node.keeper.added(
-                [entry], [entry], recorder, self.exporter, profile=opts.profile, tags=tags
+                [entry], recorder, self.exporter, profile=opts.profile, tags=tags
             )
         return entry
 
@@ -250,9 +250,7 @@ class IPFSSimpleAPI:
                 for entry in roots:
                     name = entry.path or None
                     pins.add(entry.cid, blockstore=self.node.blocks, name=name, complete=True)
-            self.node.keeper.added(
-                entries, roots, recorder, self.exporter, profile=opts.profile, tags=tags
-            )
+            self.node.keeper.added(roots, recorder, self.exporter, profile=opts.profile, tags=tags)
         return entries
 
     def add_json(self, value: Any, *, pin: bool = True) -> AddedEntry:

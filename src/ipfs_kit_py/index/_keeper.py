@@ -108,7 +108,6 @@ class IndexKeeper:
 
     def added(
         self,
-        entries: Sequence[AddedEntry],
         roots: Iterable[AddedEntry],
         recorder: DagRecorder,
         exporter: Exporter,
@@ -116,7 +115,7 @@ class IndexKeeper:
         profile: str,
         tags: Sequence[str] = (),
     ) -> None:
-        """Rows for the ``roots`` of an add (``entries`` is everything it produced)."""
+        """Rows for the ``roots`` of an add (its top-level entries)."""
         rows = []
         for entry in roots:
             labels = list(tags)
