@@ -58,11 +58,27 @@ class BlockstoreConfig:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServerConfig:
-    """Addresses the daemon listens on (``host:port``; port 0 picks a free one)."""
+    """What the daemon (``ipfs-kit daemon``) listens on and lets in.
+
+    Attributes:
+        rpc: the RPC API's ``host:port`` (or a multiaddr ``/ip4/H/tcp/P``); port 0
+            picks a free one.
+        gateway: the gateway's address, likewise; an empty string serves no gateway.
+        token: the bearer token every RPC request must carry, when set. Without one
+            the RPC API refuses to listen anywhere but loopback.
+        cors_origins: origins (comma-separated, ``*`` for any) allowed to call the
+            RPC API and read the gateway from a browser; empty turns CORS off.
+        max_header_bytes: largest request head (request line and headers) accepted.
+        max_body_bytes: largest request body accepted by the RPC API; 0 means no
+            limit beyond each command's own (``block put`` takes at most 2 MiB).
+    """
 
     rpc: str = "127.0.0.1:5001"
     gateway: str = "127.0.0.1:8080"
-    token: str | None = None  # bearer token the RPC API requires, when set
+    token: str | None = None
+    cors_origins: str = ""
+    max_header_bytes: int = 16384
+    max_body_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
