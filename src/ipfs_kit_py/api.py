@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ipfs_kit_py.blockstore import BatchWriter
+from ipfs_kit_py.blockstore import BatchWriter, FilestoreCheck, FilestoreEntry
 from ipfs_kit_py.car import CarReader, export_dag
 from ipfs_kit_py.cid import CID, multihash
 from ipfs_kit_py.cid._multicodec import RAW
@@ -31,7 +31,7 @@ from ipfs_kit_py.errors import (
 )
 from ipfs_kit_py.index import DagRecorder
 from ipfs_kit_py.node import Node
-from ipfs_kit_py.pinning import GCReport, Pin, execute_gc, plan_gc
+from ipfs_kit_py.pinning import GCReport, Pin, PinVerifyResult, execute_gc, plan_gc
 from ipfs_kit_py.pinning._walk import links_of
 from ipfs_kit_py.unixfs import (
     AddedEntry,
@@ -127,6 +127,17 @@ class IPFSSimpleAPI:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def profile(self) -> str:
+        """The import profile adds use unless told otherwise (the repo's ``profile``).
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     api.profile
+        'unixfs-v1-2025'
+        """
+        return self.node.config.profile
 
     # -- adding ----------------------------------------------------------------------------
 
@@ -436,6 +447,60 @@ class IPFSSimpleAPI:
         [('recursive', 'a')]
         """
         return list(self.node.pins.ls(type, blockstore=self.node.blocks))
+
+    def pin_verify(self) -> list[PinVerifyResult]:
+        """Kubo's ``pin verify``: for each stored pin, whether its DAG is whole and intact.
+
+        >>> import tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     _ = api.add(b"a")
+        ...     [r.ok for r in api.pin_verify()]
+        [True]
+        """
+        return self.node.pins.verify(self.node.blocks)
+
+    # -- no-copy references ------------------------------------------------------------------
+
+    def filestore_ls(self) -> Iterator[FilestoreEntry]:
+        """Every ``add --nocopy`` reference, in file order (Kubo's ``filestore ls``).
+
+        >>> import tempfile
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> _ = (tmp / "w.bin").write_bytes(b"weights")
+        >>> with IPFSSimpleAPI(tmp / "r") as api:
+        ...     _ = api.add_path(tmp / "w.bin", nocopy=True)
+        ...     [(e.offset, e.size) for e in api.filestore_ls()]
+        [(0, 7)]
+        """
+        return self.node.blocks.ls()
+
+    def filestore_verify(self) -> Iterator[FilestoreCheck]:
+        """Read back and hash every no-copy reference (Kubo's ``filestore verify``).
+
+        >>> import tempfile
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> _ = (tmp / "w.bin").write_bytes(b"weights")
+        >>> with IPFSSimpleAPI(tmp / "r") as api:
+        ...     _ = api.add_path(tmp / "w.bin", nocopy=True)
+        ...     _ = (tmp / "w.bin").write_bytes(b"changed")
+        ...     [str(c.status) for c in api.filestore_verify()]
+        ['changed']
+        """
+        return self.node.blocks.verify_refs()
+
+    def filestore_dups(self) -> Iterator[CID]:
+        """No-copy references whose block is also copied into the repo (``filestore dups``).
+
+        >>> import tempfile
+        >>> tmp = Path(tempfile.mkdtemp())
+        >>> _ = (tmp / "w.bin").write_bytes(b"weights")
+        >>> with IPFSSimpleAPI(tmp / "r") as api:
+        ...     cid = api.add_path(tmp / "w.bin", nocopy=True)[0].cid
+        ...     _ = api.add_path(tmp / "w.bin")
+        ...     list(api.filestore_dups()) == [cid]
+        True
+        """
+        return self.node.blocks.dups()
 
     def gc(
         self,

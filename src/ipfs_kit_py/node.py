@@ -9,6 +9,8 @@ Layout of ``$IPFS_KIT_PATH`` (default ``~/.ipfs-kit``)::
     pins.sqlite     pins (SQLite, WAL)
     filestore.sqlite  no-copy references of ``add --nocopy`` (SQLite, WAL; made on first use)
     index/          the metadata index: objects-NNNNNNNN.parquet + journal.jsonl
+    identity.key    the node's libp2p Ed25519 key (0600); its peer ID names the node
+    api, gateway    while a daemon runs: the addresses it serves (Kubo's ``api`` file)
 
 :class:`Node` only composes these parts; what is done with them (adding,
 reading, pinning, collecting garbage) is :class:`ipfs_kit_py.api.IPFSSimpleAPI`'s.
@@ -20,11 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from ipfs_kit_py._identity import Identity, load_identity
 from ipfs_kit_py.blockstore import FilestoreBlockstore, FlatFSBlockstore
 from ipfs_kit_py.config import Config, config_file, default_repo_path, dump_config, load_config
 from ipfs_kit_py.errors import ConfigError, RepoError, RepoLockedError, RepoNotFoundError
@@ -140,6 +144,16 @@ class Node:
         except BaseException:
             os.close(fd)
             raise
+
+    @functools.cached_property
+    def identity(self) -> Identity:
+        """This node's libp2p key pair (made on first use, kept in ``identity.key``)."""
+        return load_identity(self.path)
+
+    @property
+    def peer_id(self) -> str:
+        """This node's libp2p peer ID (``12D3KooW…``), stable for the life of the repo."""
+        return self.identity.peer_id
 
     @property
     def config_path(self) -> Path | None:

@@ -11,21 +11,25 @@ __all__ = ["run_kit"]
 
 
 def run_kit(
-    *args: str, repo: Path | None = None, stdin: bytes | None = None, timeout: float = 120
+    *args: str,
+    repo: Path | None = None,
+    stdin: bytes | None = None,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """``ipfs-kit ARGS`` with ``IPFS_KIT_PATH=repo``; the exit status is not checked.
 
     Output stays bytes (``cat`` and ``block get`` print binary); ``.stdout.decode()``
-    for text.
+    for text. ``env`` adds to (or overrides) the environment.
     """
-    env = dict(os.environ)
+    full_env = {**os.environ, **(env or {})}
     if repo is not None:
-        env["IPFS_KIT_PATH"] = str(repo)
+        full_env["IPFS_KIT_PATH"] = str(repo)
     return subprocess.run(
         [sys.executable, "-m", "ipfs_kit_py", *args],
         input=stdin,
         capture_output=True,
-        env=env,
+        env=full_env,
         timeout=timeout,
         check=False,
     )

@@ -16,6 +16,7 @@ from ipfs_kit_py import __version__
 from ipfs_kit_py.cli._add import add_command
 from ipfs_kit_py.cli._car import car_group
 from ipfs_kit_py.cli._cid import cid_group
+from ipfs_kit_py.cli._daemon import daemon_command
 from ipfs_kit_py.cli._files import cat_command, get_command, ls_command
 from ipfs_kit_py.cli._filestore import filestore_group
 from ipfs_kit_py.cli._index import index_group
@@ -41,6 +42,7 @@ cli.add_command(add_command)
 cli.add_command(cid_group)
 cli.add_command(car_group)
 cli.add_command(cat_command)
+cli.add_command(daemon_command)
 cli.add_command(get_command)
 cli.add_command(ls_command)
 cli.add_command(index_group)

@@ -109,7 +109,7 @@ def add_command(
             entries = Importer(opts, progress=advance).add_paths(paths, recursive=recursive)
         else:
             api = stack.enter_context(open_api(repo_dir))
-            opts = options(api.node.config.profile)
+            opts = options(api.profile)
             advance = stack.enter_context(_progress_bar(paths, progress))
             entries = iter(
                 api.add_paths(

@@ -25,7 +25,7 @@ def filestore_group() -> None:
 def filestore_ls(repo_dir: Path | None, as_json: bool) -> None:
     """List references: <cid> <size> <path> <offset>, in file order."""
     with open_api(repo_dir) as api:
-        for entry in api.node.blocks.ls():
+        for entry in api.filestore_ls():
             if as_json:
                 emit_json(entry)
             else:
@@ -43,7 +43,7 @@ def filestore_verify(repo_dir: Path | None, as_json: bool) -> None:
     """
     bad = 0
     with open_api(repo_dir) as api:
-        for check in api.node.blocks.verify_refs():
+        for check in api.filestore_verify():
             bad += not check.ok
             if as_json:
                 emit_json(check)
@@ -60,7 +60,7 @@ def filestore_verify(repo_dir: Path | None, as_json: bool) -> None:
 def filestore_dups(repo_dir: Path | None, as_json: bool) -> None:
     """List referenced blocks that are also copied into the block store."""
     with open_api(repo_dir) as api:
-        for cid in api.node.blocks.dups():
+        for cid in api.filestore_dups():
             if as_json:
                 emit_json({"Ref": str(cid), "Err": ""})
             else:

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import click
 
@@ -38,10 +38,27 @@ repo_dir_option = click.option(
 
 @contextmanager
 def open_api(repo_dir: Path | None) -> Iterator[IPFSSimpleAPI]:
-    """The API over an existing repo (``ipfs-kit init`` makes one)."""
-    from ipfs_kit_py.api import IPFSSimpleAPI
+    """The API over an existing repo (``ipfs-kit init`` makes one).
 
-    with IPFSSimpleAPI(repo_dir, create=False) as api:
+    While a daemon owns the repo, its RPC API instead: a :class:`RemoteAPI`, whose
+    methods return what the local API's do (a stale ``api`` file, left by a daemon
+    that crashed, is ignored because the repo lock is then free).
+    """
+    from ipfs_kit_py.api import IPFSSimpleAPI
+    from ipfs_kit_py.config import default_repo_path
+    from ipfs_kit_py.errors import RepoLockedError
+    from ipfs_kit_py.rpc import RemoteAPI
+
+    try:
+        api = IPFSSimpleAPI(repo_dir, create=False)
+    except RepoLockedError:
+        remote = RemoteAPI.for_repo(repo_dir or default_repo_path())
+        if remote is None:
+            raise
+        with remote:
+            yield cast("IPFSSimpleAPI", remote)
+        return
+    with api:
         yield api
 
 
@@ -156,7 +173,7 @@ def pin_ls(kind: str, quiet: bool, repo_dir: Path | None, as_json: bool) -> None
 def pin_verify(repo_dir: Path | None, as_json: bool) -> None:
     """Check that every pinned DAG is complete and intact."""
     with open_api(repo_dir) as api:
-        results = api.node.pins.verify(api.node.blocks)
+        results = api.pin_verify()
     bad = 0
     for result in results:
         bad += not result.ok
