@@ -13,7 +13,7 @@ import io
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -40,6 +40,7 @@ from ipfs_kit_py.unixfs import (
     Importer,
     ImportOptions,
     Stat,
+    TreeEntry,
     resolve_options,
 )
 
@@ -247,22 +248,70 @@ class IPFSSimpleAPI:
         opts = options or self._options(None, {"raw_leaves": True} if nocopy else {})
         if nocopy and not opts.raw_leaves:
             raise InvalidInputError("nocopy requires raw leaves; options.raw_leaves is False")
+        tree = lambda imp: imp.add_paths(paths, recursive=recursive)  # noqa: E731
+        return list(
+            self._add_tree(tree, opts, pin=pin, progress=progress, tags=tags, nocopy=nocopy)
+        )
+
+    def add_entries(
+        self,
+        entries: Iterable[TreeEntry],
+        *,
+        options: ImportOptions | None = None,
+        pin: bool = True,
+        progress: Callable[[int], None] | None = None,
+        tags: Sequence[str] = (),
+    ) -> Iterator[AddedEntry]:
+        """Store a tree that arrives as a stream of ``(path, kind, payload)`` entries.
+
+        This is ``ipfs add`` of a multipart upload: no file system, one entry after
+        another (see :meth:`Importer.add_entries` for the rules; bad paths raise
+        :class:`~ipfs_kit_py.errors.InvalidInputError` before anything of theirs is
+        read). Entries are yielded as they are stored; the top-level roots are pinned
+        once the stream ends, so consume the whole iterator.
+
+        >>> import io, tempfile
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r") as api:
+        ...     tree = [("d", "directory", None), ("d/a.txt", "file", io.BytesIO(b"a"))]
+        ...     [(e.path, e.kind) for e in api.add_entries(tree)], len(api.pins("recursive"))
+        ([('d/a.txt', 'file'), ('d', 'directory')], 1)
+        """
+        opts = options or self._options(None, {})
+        tree = lambda imp: imp.add_entries(entries)  # noqa: E731
+        return self._add_tree(tree, opts, pin=pin, progress=progress, tags=tags)
+
+    def _add_tree(
+        self,
+        tree: Callable[[Importer], Iterable[AddedEntry]],
+        options: ImportOptions,
+        *,
+        pin: bool,
+        progress: Callable[[int], None] | None,
+        tags: Sequence[str],
+        nocopy: bool = False,
+    ) -> Iterator[AddedEntry]:
+        """Import ``tree``, yielding its entries; then pin and index its top-level roots.
+
+        Everything runs under the shared side of the GC lock, so no collection can
+        remove a block of the add before its root is pinned.
+        """
+        roots: list[AddedEntry] = []
         with self.node.gc_lock.shared():
-            with self._import(opts, progress, nocopy=nocopy) as (imp, recorder):
-                entries = list(imp.add_paths(paths, recursive=recursive))
-            tops = {Path(p).name for p in paths}
-            roots = [
-                e
-                for e in entries
-                if e.path == "" or (e.path in tops and not opts.wrap_with_directory)
-            ]
+            with self._import(options, progress, nocopy=nocopy) as (imp, recorder):
+                for entry in tree(imp):
+                    if entry.path == "" or (
+                        "/" not in entry.path and not options.wrap_with_directory
+                    ):
+                        roots.append(entry)
+                    yield entry
             if pin:
                 pins = self.node.pins  # the add stored every block, under the shared lock
                 for entry in roots:
                     name = entry.path or None
                     pins.add(entry.cid, blockstore=self.node.blocks, name=name, complete=True)
-            self.node.keeper.added(roots, recorder, self.exporter, profile=opts.profile, tags=tags)
-        return entries
+            self.node.keeper.added(
+                roots, recorder, self.exporter, profile=options.profile, tags=tags
+            )
 
     def add_json(self, value: Any, *, pin: bool = True) -> AddedEntry:
         """Store ``value`` as a UnixFS file of compact, key-sorted JSON.

@@ -95,3 +95,5 @@ def running_daemon(
                 proc.kill()
                 proc.wait()
         reader.join(10)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -132,14 +132,14 @@ def _print(entries: Iterator[AddedEntry], *, quiet: bool, quieter: bool, as_json
         if quieter:
             continue
         if as_json:
-            emit_json({"Name": entry.path, "Hash": entry.cid, "Size": str(entry.size)})
+            emit_json({"Name": entry.path, "Hash": entry.cid, "Size": str(entry.dag_size)})
         elif quiet:
             click.echo(str(entry.cid))
         else:
             click.echo(f"added {entry.cid} {entry.path}".rstrip())
     if quieter and last is not None:
         if as_json:
-            emit_json({"Name": last.path, "Hash": last.cid, "Size": str(last.size)})
+            emit_json({"Name": last.path, "Hash": last.cid, "Size": str(last.dag_size)})
         else:
             click.echo(str(last.cid))
 

@@ -16,13 +16,12 @@ import secrets
 import stat as stat_module
 import tarfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from ipfs_kit_py.cid import CID
-from ipfs_kit_py.errors import InvalidInputError, IPFSKitError
+from ipfs_kit_py.errors import InvalidInputError, IPFSKitError, UnsupportedError
 from ipfs_kit_py.rpc._client import RPCClient
 
 if TYPE_CHECKING:
@@ -88,6 +87,12 @@ class RemoteAPI:
         from ipfs_kit_py.unixfs import AddedEntry, resolve_options
 
         opts = options or resolve_options(self._profile)
+        if nocopy:  # the daemon would have to trust a path we name: not over RPC
+            raise UnsupportedError("--nocopy is not available through the daemon; stop it first")
+        if opts.preserve_mode or opts.preserve_mtime:
+            raise UnsupportedError(
+                "--preserve-mode/--preserve-mtime are not available through the daemon yet"
+            )
         roots = [Path(p) for p in paths]
         for root in roots:
             if not recursive and root.is_dir() and not root.is_symlink():
@@ -102,34 +107,30 @@ class RemoteAPI:
             "hash": _hash_name(opts.hash_code),
             "inline": opts.inline_limit is not None,
             "inline-limit": opts.inline_limit,
-            "hidden": opts.hidden,
             "wrap-with-directory": opts.wrap_with_directory,
-            "preserve-mode": opts.preserve_mode,
-            "preserve-mtime": opts.preserve_mtime,
             "pin": pin,
-            "nocopy": nocopy,
             "tag": list(tags),
             "progress": progress is not None,
             "stream-channels": True,
         }
         boundary = secrets.token_hex(16)
-        body = _multipart(roots, boundary, hidden=opts.hidden, nocopy=nocopy)
+        sent: dict[str, tuple[str, int]] = {}  # name -> (kind, content bytes), as sent
+        body = _multipart(roots, boundary, hidden=opts.hidden, sent=sent)
         headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
         entries: list[AddedEntry] = []
         seen: dict[str, int] = {}
         for line in self.client.ndjson("add", params=params, content=body, headers=headers):
             if "Hash" in line:
-                cid = CID.parse(line["Hash"])
-                entries.append(AddedEntry(line["Name"], cid, int(line.get("Size", 0)), ""))
+                name, dag_size = line["Name"], int(line.get("Size", 0))
+                kind, size = sent.get(name, ("directory", dag_size))  # "": the wrapper
+                if kind == "directory":
+                    size = dag_size
+                entries.append(AddedEntry(name, CID.parse(line["Hash"]), size, kind, dag_size))
             elif "Bytes" in line and progress is not None:
                 name, total = line.get("Name", ""), int(line["Bytes"])
                 progress(total - seen.get(name, 0))
                 seen[name] = total
-        return [replace(e, kind=self._kind(e.cid)) for e in entries]
-
-    def _kind(self, cid: CID) -> str:
-        info = self.stat(cid)
-        return "file" if info.kind == "raw" else info.kind
+        return entries
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -466,11 +467,11 @@ def _filestore_entry(line: dict[str, Any]) -> FilestoreEntry:
     )
 
 
-def _part_head(boundary: str, filename: str, content_type: str, extra: str = "") -> bytes:
+def _part_head(boundary: str, filename: str, content_type: str) -> bytes:
     return (
         f"--{boundary}\r\n"
         f'Content-Disposition: form-data; name="file"; filename="{quote(filename, safe="")}"\r\n'
-        f"Content-Type: {content_type}\r\n{extra}\r\n"
+        f"Content-Type: {content_type}\r\n\r\n"
     ).encode()
 
 
@@ -487,31 +488,39 @@ def _stream_part(fp: BinaryIO, boundary: str) -> Iterator[bytes]:
 
 
 def _multipart(
-    roots: Sequence[Path], boundary: str, *, hidden: bool, nocopy: bool
+    roots: Sequence[Path], boundary: str, *, hidden: bool, sent: dict[str, tuple[str, int]]
 ) -> Iterator[bytes]:
-    """Kubo's multipart body for ``add``: directories before their contents, files streamed."""
+    """Kubo's multipart body for ``add``: directories before their contents, files streamed.
+
+    ``sent`` gets each entry's kind and content size as its part goes out.
+    """
     for root in roots:
-        yield from _parts(root, root.name, boundary, hidden=hidden, nocopy=nocopy)
+        yield from _parts(root, root.name, boundary, hidden=hidden, sent=sent)
     yield f"--{boundary}--\r\n".encode()
 
 
-def _parts(path: Path, name: str, boundary: str, *, hidden: bool, nocopy: bool) -> Iterator[bytes]:
+def _parts(
+    path: Path, name: str, boundary: str, *, hidden: bool, sent: dict[str, tuple[str, int]]
+) -> Iterator[bytes]:
     st = path.lstat()
     if stat_module.S_ISLNK(st.st_mode):
+        target = os.fsencode(os.readlink(path))
+        sent[name] = ("symlink", len(target))
         yield _part_head(boundary, name, "application/symlink")
-        yield os.fsencode(os.readlink(path)) + b"\r\n"
+        yield target + b"\r\n"
     elif stat_module.S_ISDIR(st.st_mode):
+        sent[name] = ("directory", 0)
         yield _part_head(boundary, name, "application/x-directory") + b"\r\n"
         with os.scandir(path) as it:
             children = sorted((e.name for e in it), key=os.fsencode)
         for child in children:
             if hidden or not child.startswith("."):
                 yield from _parts(
-                    path / child, f"{name}/{child}", boundary, hidden=hidden, nocopy=nocopy
+                    path / child, f"{name}/{child}", boundary, hidden=hidden, sent=sent
                 )
     elif stat_module.S_ISREG(st.st_mode):
-        extra = f"Abspath: {quote(str(path.resolve()))}\r\n" if nocopy else ""
-        yield _part_head(boundary, name, "application/octet-stream", extra)
+        sent[name] = ("file", st.st_size)
+        yield _part_head(boundary, name, "application/octet-stream")
         with path.open("rb") as fp:
             while piece := fp.read(_PIECE):
                 yield piece

@@ -28,7 +28,14 @@ with numpy, a few vector passes per window instead of a Python loop per byte.
 from __future__ import annotations
 
 from ipfs_kit_py.unixfs._exporter import MAX_DEPTH, DirEntry, Exporter, Stat, safe_name
-from ipfs_kit_py.unixfs._importer import AddedEntry, BlockSink, Importer, add_bytes, add_path
+from ipfs_kit_py.unixfs._importer import (
+    AddedEntry,
+    BlockSink,
+    Importer,
+    TreeEntry,
+    add_bytes,
+    add_path,
+)
 from ipfs_kit_py.unixfs._options import DEFAULT_PROFILE, PROFILES, ImportOptions, resolve_options
 from ipfs_kit_py.unixfs._pb import DataType, Metadata, UnixFSData, UnixTime
 
@@ -45,6 +52,7 @@ __all__ = [
     "Importer",
     "Metadata",
     "Stat",
+    "TreeEntry",
     "UnixFSData",
     "UnixTime",
     "add_bytes",

@@ -55,6 +55,11 @@ class AddedEntry:
     cid: CID
     size: int  # content bytes for files; cumulative DAG size for directories
     kind: str  # "file", "directory" or "symlink"
+    dag_size: int = 0  # bytes of every block under the root: Kubo's ``add`` Size
+
+
+#: One entry of a tree streamed to :meth:`Importer.add_entries`: ``(path, kind, payload)``.
+TreeEntry = tuple[str, str, BinaryIO | bytes | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +105,7 @@ class Importer:
         ``meta`` (mode, mtime) is recorded on the file's root node.
         """
         link = self._file(fp, meta)
-        return AddedEntry(name, link.cid, link.size, "file")
+        return AddedEntry(name, link.cid, link.size, "file", link.tsize)
 
     def _file(
         self, fp: BinaryIO, meta: Metadata = NO_METADATA, source: Path | None = None
@@ -328,7 +333,7 @@ class Importer:
             yield from dirs
         if self.options.wrap_with_directory:
             link = self._directory(tops)
-            yield AddedEntry("", link.cid, link.tsize, "directory")
+            yield AddedEntry("", link.cid, link.tsize, "directory", link.tsize)
 
     def _entry(
         self, path: Path, rel: str, files: list[AddedEntry], dirs: list[AddedEntry]
@@ -342,7 +347,7 @@ class Importer:
                 DataType.SYMLINK, data=target, mode=meta.mode, mtime=meta.mtime
             ).encode()
             link = self._node(PBNode((), data), len(target))
-            files.append(AddedEntry(rel, link.cid, len(target), "symlink"))
+            files.append(AddedEntry(rel, link.cid, len(target), "symlink", link.tsize))
             return link
         if stat.S_ISDIR(st.st_mode):
             children = []
@@ -353,12 +358,12 @@ class Importer:
                     continue
                 children.append((child, self._entry(path / child, f"{rel}/{child}", files, dirs)))
             link = self._directory(children, meta)
-            dirs.append(AddedEntry(rel, link.cid, link.tsize, "directory"))
+            dirs.append(AddedEntry(rel, link.cid, link.tsize, "directory", link.tsize))
             return link
         if stat.S_ISREG(st.st_mode):
             with path.open("rb") as fp:
                 link = self._file(fp, meta, path if self.ref_sink is not None else None)
-            files.append(AddedEntry(rel, link.cid, link.size, "file"))
+            files.append(AddedEntry(rel, link.cid, link.size, "file", link.tsize))
             return link
         raise InvalidInputError(f"{path}: not a regular file, directory or symlink")
 
@@ -377,6 +382,74 @@ class Importer:
         if links and estimate > opts.shard_threshold:  # an empty directory never shards
             return sharded_directory(self, links, meta)
         return self._node(node, 0)
+
+    def add_entries(self, entries: Iterable[TreeEntry]) -> Iterator[AddedEntry]:
+        """Import a tree that arrives as a stream of ``(path, kind, payload)`` entries.
+
+        This is how a tree crosses a network (``ipfs add`` over RPC, multipart): no
+        file system, one entry after another. ``kind`` is ``file`` (payload: a binary
+        stream, read to its end before the next entry is taken), ``directory``
+        (payload ``None``) or ``symlink`` (payload: the target bytes). A path is
+        ``/``-separated and relative, each component a plain name: an absolute path,
+        an empty component, ``.`` or ``..`` raises :class:`InvalidInputError` before
+        anything of that entry is read. Parents missing from the stream are created;
+        a path given twice is an error. Only a lone top-level file may have the empty
+        path. Files are yielded as they are imported, directories once the stream
+        ends (children first), as :meth:`add_paths` does; each top-level entry is a
+        root, or all go into one directory, yielded last with an empty path, with
+        ``wrap_with_directory``.
+        """
+        root: dict[str, _Link | dict[str, object]] = {}
+        order: list[str] = []  # top-level names, as they arrive
+        for path, kind, payload in entries:
+            parts = _entry_parts(path)
+            if not parts and (kind != "file" or root or self.options.wrap_with_directory):
+                raise InvalidInputError("only a single top-level file may have no name")
+            parent = root
+            for depth, name in enumerate(parts[:-1]):
+                child = parent.setdefault(name, {})
+                if not isinstance(child, dict):
+                    raise InvalidInputError(f"{'/'.join(parts[: depth + 1])} is not a directory")
+                if parent is root and name not in order:
+                    order.append(name)
+                parent = child  # type: ignore[assignment]
+            leaf = parts[-1] if parts else ""
+            existing = parent.get(leaf)
+            if kind == "directory":
+                if existing is not None and not isinstance(existing, dict):
+                    raise InvalidInputError(f"duplicate entry {path!r}")
+                parent.setdefault(leaf, {})
+            elif existing is not None:
+                raise InvalidInputError(f"duplicate entry {path!r}")
+            elif kind == "file" and payload is not None and not isinstance(payload, bytes):
+                link = self._file(payload)
+                parent[leaf] = link
+                yield AddedEntry(path, link.cid, link.size, "file", link.tsize)
+            elif kind == "symlink" and isinstance(payload, bytes):
+                data = UnixFSData(DataType.SYMLINK, data=payload).encode()
+                link = self._node(PBNode((), data), len(payload))
+                parent[leaf] = link
+                yield AddedEntry(path, link.cid, len(payload), "symlink", link.tsize)
+            else:
+                raise InvalidInputError(f"bad entry {path!r}: kind {kind!r} with this payload")
+            if parent is root and leaf not in order:
+                order.append(leaf)
+        dirs: list[AddedEntry] = []
+        tops = [(name, self._tree(name, root[name], dirs)) for name in order]
+        yield from dirs
+        if self.options.wrap_with_directory:
+            link = self._directory(tops)
+            yield AddedEntry("", link.cid, link.tsize, "directory", link.tsize)
+
+    def _tree(self, rel: str, node: _Link | dict[str, object], dirs: list[AddedEntry]) -> _Link:
+        """Fold one directory of :meth:`add_entries` (children first) into its node."""
+        if not isinstance(node, dict):
+            return node
+        names = sorted(node, key=lambda n: n.encode("utf-8", "surrogateescape"))
+        children = [(n, self._tree(f"{rel}/{n}", node[n], dirs)) for n in names]  # type: ignore[arg-type]
+        link = self._directory(children)
+        dirs.append(AddedEntry(rel, link.cid, link.tsize, "directory", link.tsize))
+        return link
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -421,6 +494,17 @@ class _Head(io.RawIOBase):
             if n and len(self.data) < self._limit:
                 self.data += view[: min(n, self._limit - len(self.data))]
         return n
+
+
+def _entry_parts(path: str) -> list[str]:
+    """The components of a streamed entry's relative path; refuse anything that could
+    escape the tree (absolute, ``..``, ``.``, empty components, NUL)."""
+    if path == "":
+        return []
+    parts = path.split("/")
+    if path.startswith("/") or "\0" in path or any(p in ("", ".", "..") for p in parts):
+        raise InvalidInputError(f"invalid entry path {path!r}: must be relative, plain names")
+    return parts
 
 
 def _read_full(fp: BinaryIO, buf: bytearray) -> int:
