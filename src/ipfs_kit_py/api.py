@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ipfs_kit_py.blockstore import BatchWriter, FilestoreCheck, FilestoreEntry
-from ipfs_kit_py.car import CarReader, export_dag
+from ipfs_kit_py.car import CarLimits, CarReader, export_dag
 from ipfs_kit_py.cid import CID, multihash
 from ipfs_kit_py.cid._multicodec import RAW
 from ipfs_kit_py.codecs import Block
@@ -27,6 +27,7 @@ from ipfs_kit_py.errors import (
     BlockNotFoundError,
     IntegrityError,
     InvalidInputError,
+    IPFSKitError,
     StorageError,
 )
 from ipfs_kit_py.index import DagRecorder
@@ -47,7 +48,7 @@ from ipfs_kit_py.unixfs import (
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["BlockStat", "IPFSSimpleAPI", "RepoStat", "VerifyReport"]
+__all__ = ["BlockStat", "CarImport", "IPFSSimpleAPI", "RepoStat", "VerifyReport"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,16 @@ class RepoStat:
     repo_size: int
     path: str
     version: str
+
+
+@dataclass(frozen=True, slots=True)
+class CarImport:
+    """What :meth:`IPFSSimpleAPI.import_cars` stored: roots, blocks, bytes, pin failures."""
+
+    roots: tuple[CID, ...]
+    pin_errors: tuple[tuple[CID, IPFSKitError], ...]
+    blocks: int
+    bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -688,23 +699,55 @@ class IPFSSimpleAPI:
         ...     b.cat(b.dag_import(io.BytesIO(car.getvalue()))[0])
         b'shared'
         """
-        with self.node.gc_lock.shared():
-            reader = CarReader(car)
-            batch: list[Block] = []
-            for block in reader:
-                batch.append(block)
-                if len(batch) >= 256:
-                    self.node.blocks.put_many(batch)
-                    batch = []
-            self.node.blocks.put_many(batch)
-            roots = list(reader.roots)
-            if pin_roots:
-                for root in roots:
-                    self.node.pins.add(root, blockstore=self.node.blocks)
+        report = self.import_cars([car], pin_roots=pin_roots)
+        if report.pin_errors:
+            raise report.pin_errors[0][1]
+        return list(report.roots)
+
+    def import_cars(
+        self,
+        cars: Iterable[BinaryIO],
+        *,
+        pin_roots: bool = True,
+        limits: CarLimits | None = None,
+    ) -> CarImport:
+        """Store every block of several CARs, each verified against its CID, then pin
+        their roots (Kubo's ``dag import A.car B.car``). A root that cannot be pinned
+        (its DAG is incomplete) is reported in ``pin_errors``, not raised.
+
+        >>> import tempfile
+        >>> car = io.BytesIO()
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "a") as a:
+        ...     _ = a.dag_export(a.add(b"shared").cid, car)
+        >>> with IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "b") as b:
+        ...     r = b.import_cars([io.BytesIO(car.getvalue())])
+        ...     r.blocks, r.bytes, r.pin_errors
+        (1, 6, ())
+        """
+        node = self.node
+        roots: list[CID] = []
+        blocks = nbytes = 0
+        pin_errors: list[tuple[CID, IPFSKitError]] = []
+        with node.gc_lock.shared():
+            for car in cars:
+                reader = CarReader(car, verify=True, limits=limits or CarLimits())
+                with BatchWriter(node.blocks.put_many) as batch:
+                    for block in reader:
+                        blocks += 1
+                        nbytes += len(block.data)
+                        batch(block)
+                roots.extend(r for r in reader.roots if r not in roots)
             for root in roots:
-                if self.node.blocks.has(root):
-                    self.node.keeper.stored(root, walk_dag=pin_roots)
-        return roots
+                pinned = False
+                if pin_roots:
+                    try:
+                        node.pins.add(root, blockstore=node.blocks)
+                        pinned = True
+                    except IPFSKitError as err:
+                        pin_errors.append((root, err))
+                if node.blocks.has(root):
+                    node.keeper.stored(root, walk_dag=pinned)
+        return CarImport(tuple(roots), tuple(pin_errors), blocks, nbytes)
 
     def refs(
         self, cid: str | CID, *, recursive: bool = False, unique: bool = False

@@ -162,3 +162,17 @@ def test_verify_hashes_even_when_reads_trust_the_disk(tmp_path: Path) -> None:
         path.write_bytes(b"y" * 1000)
         assert api.cat(cid) == b"y" * 1000  # trusted read, as configured
         assert [c.multihash for c in api.repo_verify().corrupt] == [cid.multihash]
+
+
+def test_dag_import_refuses_a_block_that_does_not_hash_to_its_cid(tmp_path: Path) -> None:
+    car = io.BytesIO()
+    with IPFSSimpleAPI(tmp_path / "a") as a:
+        cid = a.add(b"weights").cid
+        a.dag_export(cid, car)
+    tampered = bytearray(car.getvalue())
+    tampered[-1] ^= 0x01  # the last byte of the only block's data
+    with IPFSSimpleAPI(tmp_path / "b") as b:
+        with pytest.raises(IntegrityError):
+            b.dag_import(io.BytesIO(bytes(tampered)))
+        assert not b.node.blocks.has(cid)
+        assert b.pins() == []

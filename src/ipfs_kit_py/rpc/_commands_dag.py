@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ipfs_kit_py.api import IPFSSimpleAPI
-from ipfs_kit_py.car import CarLimits, CarReader
+from ipfs_kit_py.car import CarLimits
 from ipfs_kit_py.cid import CID, multicodec
 from ipfs_kit_py.cid._multicodec import DAG_PB, RAW
 from ipfs_kit_py.codecs import Block, dag_pb, get_codec
@@ -245,42 +245,27 @@ async def dag_import(
     then ``{"Stats":{"BlockCount","BlockBytesCount"}}`` with ``stats``."""
 
     def run(reader: MultipartReader, emit: Emit) -> None:
-        count = nbytes = 0
-        roots: list[CID] = []
-        seen = False
-        node = api.node
-        with node.gc_lock.shared():
+        big = _limit(allow_big)
+        limits = CarLimits(max_block_size=big, max_section_size=big + 4096)
+        parts = [False]
+
+        def cars() -> Iterator[BinaryIO]:
             for part in reader:
-                seen = True
-                big = _limit(allow_big)
-                limits = CarLimits(max_block_size=big, max_section_size=big + 4096)
-                stream = io.BufferedReader(part, 1 << 16)
-                car = CarReader(stream, verify=True, limits=limits)
-                batch: list[Block] = []
-                for block in car:
-                    count += 1
-                    nbytes += len(block.data)
-                    batch.append(block)
-                    if len(batch) >= 256:
-                        node.blocks.put_many(batch)
-                        batch = []
-                node.blocks.put_many(batch)
-                roots.extend(r for r in car.roots if r not in roots)
-            if not seen:
-                raise RPCError("file argument 'path' is required")
-            for root in roots:
-                message = ""
-                if pin_roots:
-                    try:
-                        node.pins.add(root, blockstore=node.blocks)
-                    except IPFSKitError as err:
-                        message = err.message
-                if node.blocks.has(root):
-                    node.keeper.stored(root, walk_dag=pin_roots and not message)
-                if not silent:
-                    emit(json_line({"Root": {"Cid": {"/": str(root)}, "PinErrorMsg": message}}))
+                parts[0] = True
+                yield io.BufferedReader(part, 1 << 16)
+
+        report = api.import_cars(cars(), pin_roots=pin_roots, limits=limits)
+        if not parts[0]:
+            raise RPCError("file argument 'path' is required")
+        failed = {cid: err.message for cid, err in report.pin_errors}
+        if not silent:
+            for root in report.roots:
+                line = {"Root": {"Cid": {"/": str(root)}, "PinErrorMsg": failed.get(root, "")}}
+                emit(json_line(line))
         if stats and not silent:
-            emit(json_line({"Stats": {"BlockCount": count, "BlockBytesCount": nbytes}}))
+            emit(
+                json_line({"Stats": {"BlockCount": report.blocks, "BlockBytesCount": report.bytes}})
+            )
 
     return StreamResponse(stream_parts(request, run))
 
