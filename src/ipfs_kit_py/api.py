@@ -402,8 +402,12 @@ class IPFSSimpleAPI:
         ...     [len(piece) for piece in api.stream(cid)]
         [1048576, 1048576, 902848]
         """
-        self.node.keeper.accessed(path)
-        return self.exporter.cat(path, offset=offset, length=length)
+        pieces = self.exporter.cat(path, offset=offset, length=length)
+        return self._counted(path, pieces)
+
+    def _counted(self, path: str | CID, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        self.node.keeper.accessed(path)  # on the first read, not when the stream is made
+        yield from pieces
 
     def get(
         self,

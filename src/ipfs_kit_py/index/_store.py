@@ -259,6 +259,8 @@ class MetadataIndex:
         """
         import duckdb
 
+        if not sql.strip():
+            raise InvalidInputError("index query failed: the query is empty")
         table = self.table()
         con = duckdb.connect(config={"enable_external_access": False, "lock_configuration": True})
         try:
