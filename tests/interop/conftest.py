@@ -72,7 +72,10 @@ def js_harness() -> JsHarness:
     if node is None:
         pytest.fail(f"`node` (Node.js >= 20) is not on PATH; {SETUP_HINT}", pytrace=False)
     modules = JS_DIR / "node_modules"
-    required = ("@ipld/car", "ipfs-car", "cardex", "multiformats", "varint")
+    required = (
+        *("@ipld/car", "ipfs-car", "cardex", "multiformats", "varint"),
+        *("kubo-rpc-client", "helia", "@helia/http", "@helia/unixfs", "@helia/verified-fetch"),
+    )
     missing = [name for name in required if not (modules / name / "package.json").is_file()]
     if missing or not (modules / ".bin" / "ipfs-car").exists():
         pytest.fail(
