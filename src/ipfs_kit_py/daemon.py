@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import functools
 import ipaddress
+import logging
 import os
 import signal
 import socket
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ipfs_kit_py.config import ServerConfig
-from ipfs_kit_py.errors import ConfigError
+from ipfs_kit_py.errors import ConfigError, IPFSKitError
 
 if TYPE_CHECKING:
     import uvicorn
@@ -236,6 +237,9 @@ class Daemon:
             h11_max_incomplete_event_size=self.config.max_header_bytes,
             timeout_graceful_shutdown=max(1, round(self.grace)),
         )
+        stream_errors = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, _OneLineStreamErrors) for f in stream_errors.filters):
+            stream_errors.addFilter(_OneLineStreamErrors())
         return _server_class()(config)
 
     def _write_files(self) -> None:
@@ -248,6 +252,21 @@ class Daemon:
         for name in (API_FILE, GATEWAY_FILE):
             with contextlib.suppress(FileNotFoundError):
                 (self.repo / name).unlink()
+
+
+class _OneLineStreamErrors(logging.Filter):
+    """uvicorn logs a response cut short by our own error (a block that failed its hash
+    mid-file) as a full traceback; one line names it well enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        err = record.exc_info[1] if record.exc_info else None
+        while err is not None and not isinstance(err, IPFSKitError):
+            inner = getattr(err, "exceptions", None)  # an ExceptionGroup from a task group
+            err = inner[0] if inner else (err.__cause__ or err.__context__)
+        if isinstance(err, IPFSKitError):
+            record.msg, record.args, record.exc_info = "response cut short: %s", (err,), None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 @functools.cache

@@ -294,7 +294,9 @@ def test_integrity_failure_is_502_and_never_sends_bad_bytes(tmp_path: Path) -> N
             r = client.get(f"/ipfs/{small}")
             assert r.status_code == 502
             assert b"tampered" not in r.content
-            assert client.get(f"/ipfs/{small}?format=raw").status_code == 502
+            raw = client.get(f"/ipfs/{small}?format=raw")
+            assert raw.status_code == 502
+            assert str(tmp_path).encode() not in r.content + raw.content  # no paths on disk
             with pytest.raises(httpx.HTTPError):  # aborted mid-stream: never a full 200
                 client.get(f"/ipfs/{big}").read()
             got = bytearray()

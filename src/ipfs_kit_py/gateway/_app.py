@@ -22,6 +22,7 @@ ever name something inside the DAG of its CID.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import unquote_to_bytes
@@ -38,7 +39,14 @@ from ipfs_kit_py.cid import CID
 from ipfs_kit_py.cid._multicodec import CBOR, DAG_CBOR, DAG_JSON, DAG_PB, JSON
 from ipfs_kit_py.codecs import Block, get_codec
 from ipfs_kit_py.config import ServerConfig
-from ipfs_kit_py.errors import HTTP_STATUS, InvalidInputError, IPFSKitError
+from ipfs_kit_py.errors import (
+    HTTP_STATUS,
+    FileChangedError,
+    IntegrityError,
+    InvalidInputError,
+    IPFSKitError,
+    StorageError,
+)
 from ipfs_kit_py.gateway._backend import IMMUTABLE, Backend, etag_matches
 from ipfs_kit_py.gateway._negotiate import Negotiated, NotAcceptableError, negotiate
 from ipfs_kit_py.gateway._resolve import Resolved, resolve
@@ -77,6 +85,15 @@ _CONVERT = {
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+#: What a client is told of a server-side failure (no paths, no internals).
+_PUBLIC = {
+    IntegrityError.code: "a stored block does not match its CID; not serving it",
+    FileChangedError.code: "a stored block does not match its CID; not serving it",
+    StorageError.code: "the node's storage failed",
+}
+log = logging.getLogger(__name__)
+
+
 def _error(status: int, message: str) -> Response:
     headers = {"allow": _ALLOW} if status == 405 else None
     return PlainTextResponse(message + "\n", status, headers=headers)
@@ -93,7 +110,12 @@ def _guard(handler: Handler) -> Handler:
         except NotAcceptableError as err:
             return _error(406, str(err))
         except IPFSKitError as err:
-            return _error(HTTP_STATUS.get(err.code, 500), str(err))
+            status = HTTP_STATUS.get(err.code, 500)
+            if status < 500:
+                return _error(status, str(err))
+            # the node's own trouble: the detail (paths on disk) stays in the log
+            log.warning("gateway: %s %s: %s", request.method, request.url.path, err)
+            return _error(status, _PUBLIC.get(err.code, "internal error"))
 
     return wrapped
 

@@ -31,6 +31,7 @@ from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from ipfs_kit_py.errors import IPFSKitError
 from ipfs_kit_py.rpc._errors import error_for, error_response
 
 __all__ = ["PushWriter", "StreamAborted", "StreamResponse", "json_line", "ndjson", "pushed"]
@@ -39,7 +40,7 @@ T = TypeVar("T")
 STREAM_ERROR = "X-Stream-Error"
 
 
-class StreamAborted(Exception):
+class StreamAborted(IPFSKitError):
     """Raised to cut a response whose stream failed after it began (no trailers)."""
 
 
