@@ -16,8 +16,9 @@ Invariants:
 - ``api`` and ``gateway`` exist only while the servers accept connections; they are
   removed on a graceful shutdown (SIGINT, SIGTERM) and ignored by the CLI when the
   repo lock is free (a crash leaves them stale, harmlessly).
-- Request heads are limited (``server.max_header_bytes``, enforced by h11); bodies
-  by the RPC app (``server.max_body_bytes`` and per-command caps).
+- Request heads are limited (``server.max_header_bytes``: 431 beyond it); bodies by
+  the RPC app (``server.max_body_bytes`` and per-command caps); at most 1024
+  connections per server at once (503 beyond).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ __all__ = ["API_FILE", "GATEWAY_FILE", "Address", "Daemon", "is_loopback", "pars
 API_FILE = "api"
 #: In the repo while a daemon runs: the gateway's base URL (Kubo's ``$IPFS_PATH/gateway``).
 GATEWAY_FILE = "gateway"
+#: Connections (and tasks) each server takes at once; more are answered 503.
+_MAX_CONNECTIONS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,9 +198,10 @@ class Daemon:
         from ipfs_kit_py.gateway import create_app as gateway_app
         from ipfs_kit_py.rpc import create_app as rpc_app
 
-        apps: list[Any] = [rpc_app(self.api, self.config)]
+        limit = self.config.max_header_bytes
+        apps: list[Any] = [_HeadLimit(rpc_app(self.api, self.config), limit)]
         if len(sockets) > 1:
-            apps.append(gateway_app(self.api, self.config))
+            apps.append(_HeadLimit(gateway_app(self.api, self.config), limit))
         self._servers = [self._server(app) for app in apps]
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -235,6 +239,7 @@ class Daemon:
             server_header=False,
             proxy_headers=False,
             h11_max_incomplete_event_size=self.config.max_header_bytes,
+            limit_concurrency=_MAX_CONNECTIONS,  # beyond: 503, not exhausted descriptors
             timeout_graceful_shutdown=max(1, round(self.grace)),
         )
         stream_errors = logging.getLogger("uvicorn.error")
@@ -252,6 +257,39 @@ class Daemon:
         for name in (API_FILE, GATEWAY_FILE):
             with contextlib.suppress(FileNotFoundError):
                 (self.repo / name).unlink()
+
+
+class _HeadLimit:
+    """431 for a request whose line and headers exceed ``limit`` bytes (ASGI).
+
+    h11's own limit only bounds a head still arriving; one that arrives whole in a
+    single read passes it, so the complete head is measured here too.
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            size += sum(len(k) + len(v) + 4 for k, v in scope["headers"])
+            if size > self.limit:
+                body = b"request head too large\n"
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 431,
+                        "headers": [
+                            (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
 
 
 class _OneLineStreamErrors(logging.Filter):

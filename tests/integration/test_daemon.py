@@ -160,3 +160,14 @@ def test_a_stale_api_file_from_a_killed_daemon_is_ignored(tmp_path: Path) -> Non
         d.stop(signal.SIGKILL)
     assert (repo / "api").exists()  # a crash leaves it behind
     _ok("repo", "stat", repo=repo)
+
+
+def test_oversized_request_heads_are_refused(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    huge = {"X-Filler": "a" * 40_000}  # over the 16 KiB default
+    with running_daemon(repo) as d:
+        assert httpx.post(f"{d.rpc_url}/api/v0/version", headers=huge).status_code == 431
+        assert httpx.get(f"{d.gateway_url}/ipfs/bafkqaaa", headers=huge).status_code == 431
+        long_url = f"{d.gateway_url}/ipfs/bafkqaaa?" + "x" * 20_000
+        assert httpx.get(long_url).status_code == 431
+        assert httpx.post(f"{d.rpc_url}/api/v0/version").status_code == 200  # still serving
