@@ -577,7 +577,7 @@ def test_helia_does_not_accept_a_damaged_file(
 
     def run(script: str, resource: str) -> subprocess.CompletedProcess[str]:
         # verified-fetch waits out its whole timeout after a failed block request
-        argv = [js_harness.node, str(js_harness.script(script)), "--timeout", "20"]
+        argv = [js_harness.node, str(js_harness.script(script)), "--timeout", "8"]
         return netns.run([*argv, gateway, resource], timeout=JS_TIMEOUT_S)
 
     leaf = run("helia-fetch.mjs", damaged[which])
