@@ -246,3 +246,33 @@ def test_block_bytes_switch_is_strictly_greater(tmp_path: Path, delta: int) -> N
     size = len(blocks[flat])  # the flat node's exact encoded size
     cid, blocks = _import(root, dataclasses.replace(V1, shard_threshold=size + delta))
     assert _unixfs(blocks[cid]).type is (DataType.DIRECTORY if delta == 0 else DataType.HAMT_SHARD)
+
+
+def test_resolve_through_a_hamt_reads_only_the_shards_on_the_way(tmp_path: Path) -> None:
+    from ipfs_kit_py.errors import PathNotFoundError
+    from ipfs_kit_py.unixfs import Exporter, Importer
+
+    tree = tmp_path / "many"
+    tree.mkdir()
+    for i in range(3000):
+        (tree / f"entry-{i:05d}.txt").write_bytes(b"%d" % i)
+    store: dict[CID, bytes] = {}
+    opts = dataclasses.replace(V1, shard_threshold=1000)
+    root = list(Importer(opts, sink=lambda b: store.__setitem__(b.cid, b.data)).add_paths([tree]))[
+        -1
+    ].cid
+    listed = {e.name: e.cid for e in Exporter(store.__getitem__).ls(root)}  # reads every shard
+    assert len(listed) == 3000
+    shards = sum(1 for c in store if c.codec == multicodec.DAG_PB)
+    reads: list[CID] = []
+
+    def get(cid: CID) -> bytes:
+        reads.append(cid)
+        return store[cid]
+
+    for name in ("entry-00000.txt", "entry-01234.txt", "entry-02999.txt"):
+        reads.clear()
+        assert Exporter(get).resolve(f"{root}/{name}") == listed[name]
+        assert 1 <= len(reads) <= 3 < shards  # the root shard and at most two more
+    with pytest.raises(PathNotFoundError):
+        Exporter(get).resolve(f"{root}/entry-03000.txt")

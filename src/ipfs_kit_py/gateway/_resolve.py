@@ -22,9 +22,9 @@ from ipfs_kit_py.cid._multicodec import DAG_CBOR, DAG_JSON, DAG_PB
 from ipfs_kit_py.codecs import Block, PBNode, dag_pb
 from ipfs_kit_py.errors import DecodeError, PathNotFoundError, UnsupportedError
 from ipfs_kit_py.unixfs import MAX_DEPTH, DataType, UnixFSData
-from ipfs_kit_py.unixfs._hamt import murmur3_x64_64
+from ipfs_kit_py.unixfs._hamt import hamt_lookup
 
-__all__ = ["GetBlock", "Resolved", "hamt_child", "resolve", "unixfs_node"]
+__all__ = ["GetBlock", "Resolved", "resolve", "unixfs_node"]
 
 #: Verified bytes of a block (identity CIDs answered from the CID).
 GetBlock = Callable[[CID], bytes]
@@ -112,44 +112,21 @@ def _unixfs_step(get: GetBlock, cid: CID, data: bytes, name: str, proof: list[CI
                 return link.cid
         raise PathNotFoundError(f"no entry {name!r} in {cid}")
     if fs.type is DataType.HAMT_SHARD:
-        found = hamt_child(get, node, fs, name, proof)
+        found = hamt_lookup(_loader(get, proof), node, fs, name)
         if found is None:
             raise PathNotFoundError(f"no entry {name!r} in {cid}")
         return found
     raise PathNotFoundError(f"{cid} is a UnixFS {fs.type.name.lower()}, not a directory")
 
 
-def hamt_child(
-    get: GetBlock, node: PBNode, fs: UnixFSData, name: str, proof: list[CID]
-) -> CID | None:
-    """The entry ``name`` of a HAMT shard, reading only the shards on its hash's way.
+def _loader(get: GetBlock, proof: list[CID]) -> Callable[[CID], tuple[PBNode, UnixFSData]]:
+    """Read a HAMT shard for :func:`hamt_lookup`, appending it to ``proof``."""
 
-    Each child shard read is appended to ``proof`` (the root shard is the caller's).
-    """
-    fanout = fs.fanout or 256
-    bits = fanout.bit_length() - 1
-    if fanout != 1 << bits or not 1 <= bits <= 8:
-        raise DecodeError(f"HAMT fanout {fanout} is not a power of two up to 256")
-    pad = len(f"{fanout - 1:X}")
-    digest = murmur3_x64_64(name.encode("utf-8", "surrogateescape"))
-    for depth in range(64 // bits):
-        slot = (digest >> (64 - bits * (depth + 1))) & (fanout - 1)
-        prefix = f"{slot:0{pad}X}"
-        nxt: CID | None = None
-        for link in node.links:
-            label = link.name or ""
-            if not label.startswith(prefix):
-                continue
-            if len(label) == pad:
-                nxt = link.cid
-                break
-            if label[pad:] == name:
-                return link.cid
-        if nxt is None:
-            return None
-        proof.append(nxt)
-        parsed = unixfs_node(nxt, get(nxt))
-        if parsed is None or parsed[1].type is not DataType.HAMT_SHARD:
-            raise DecodeError(f"HAMT link {prefix!r} points to something other than a shard")
-        node, fs = parsed
-    return None
+    def load(cid: CID) -> tuple[PBNode, UnixFSData]:
+        proof.append(cid)
+        parsed = unixfs_node(cid, get(cid))
+        if parsed is None:
+            raise DecodeError(f"HAMT link to {cid} is not a UnixFS node")
+        return parsed
+
+    return load

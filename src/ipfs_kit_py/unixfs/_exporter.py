@@ -26,6 +26,7 @@ from ipfs_kit_py.errors import (
     PathNotFoundError,
     UnsupportedError,
 )
+from ipfs_kit_py.unixfs._hamt import hamt_lookup
 from ipfs_kit_py.unixfs._pb import DataType, UnixFSData, UnixTime
 
 __all__ = ["MAX_DEPTH", "DirEntry", "Exporter", "Stat", "safe_name"]
@@ -155,12 +156,23 @@ class Exporter:
         if len(parts) > MAX_DEPTH:
             raise InvalidInputError(f"path has more than {MAX_DEPTH} components")
         for i, part in enumerate(parts):
-            found = next((e.cid for e in self.ls(cid) if e.name == part), None)
+            found = self._child(cid, part, path)
             if found is None:
                 where = "/".join([head, *parts[:i]])
                 raise PathNotFoundError(f"no entry {part!r} in {where}")
             cid = found
         return cid
+
+    def _child(self, cid: CID, name: str, path: str) -> CID | None:
+        """The entry ``name`` of the directory ``cid`` (a HAMT: only the shards on its way)."""
+        if cid.codec == RAW:
+            raise InvalidInputError(f"{path}: {cid} is not a directory")
+        node, fs = self._node(cid)
+        if fs.type is DataType.DIRECTORY:
+            return next((lk.cid for lk in node.links if lk.name == name), None)
+        if fs.type is DataType.HAMT_SHARD:
+            return hamt_lookup(self._node, node, fs, name)
+        raise InvalidInputError(f"{path}: {cid} is not a directory")
 
     # -- files ----------------------------------------------------------------------------
 

@@ -41,19 +41,27 @@ dozen lines; the hash comes from ``mmh3`` (C), an independent MurmurHash3.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import mmh3
 
 from ipfs_kit_py.codecs import PBLink, PBNode
-from ipfs_kit_py.errors import InvalidInputError, UnsupportedError
+from ipfs_kit_py.errors import DecodeError, InvalidInputError, UnsupportedError
 from ipfs_kit_py.unixfs._pb import NO_METADATA, DataType, Metadata, UnixFSData
 
 if TYPE_CHECKING:
+    from ipfs_kit_py.cid import CID
     from ipfs_kit_py.unixfs._importer import Importer, _Link
 
-__all__ = ["FANOUT", "MURMUR3_X64_64", "bitfield_bytes", "murmur3_x64_64", "sharded_directory"]
+__all__ = [
+    "FANOUT",
+    "MURMUR3_X64_64",
+    "bitfield_bytes",
+    "hamt_lookup",
+    "murmur3_x64_64",
+    "sharded_directory",
+]
 
 #: multicodec ``murmur3-x64-64`` (historically ``murmur3-128``): the HAMT ``hashType``.
 MURMUR3_X64_64 = 0x22
@@ -135,3 +143,41 @@ def _shard(
         mtime=meta.mtime,
     )
     return importer._node(PBNode.create(out, data.encode()), 0)
+
+
+def hamt_lookup(
+    load: Callable[[CID], tuple[PBNode, UnixFSData]],
+    node: PBNode,
+    fs: UnixFSData,
+    name: str,
+) -> CID | None:
+    """The entry ``name`` of the HAMT shard ``node``, or ``None``.
+
+    Only the shards on the way of the name's hash are read (``load``), so a lookup
+    in a directory of a million entries costs a few blocks, not all of them.
+    """
+    fanout = fs.fanout or 256
+    bits = fanout.bit_length() - 1
+    if fanout != 1 << bits or not 1 <= bits <= 8:
+        raise DecodeError(f"HAMT fanout {fanout} is not a power of two up to 256")
+    pad = len(f"{fanout - 1:X}")
+    digest = murmur3_x64_64(name.encode("utf-8", "surrogateescape"))
+    for depth in range(64 // bits):
+        slot = (digest >> (64 - bits * (depth + 1))) & (fanout - 1)
+        prefix = f"{slot:0{pad}X}"
+        shard: CID | None = None
+        for link in node.links:
+            label = link.name or ""
+            if not label.startswith(prefix):
+                continue
+            if len(label) == pad:
+                shard = link.cid
+                break
+            if label[pad:] == name:
+                return link.cid
+        if shard is None:
+            return None
+        node, fs = load(shard)
+        if fs.type is not DataType.HAMT_SHARD:
+            raise DecodeError(f"HAMT link {prefix!r} points to a {fs.type.name} node")
+    return None
