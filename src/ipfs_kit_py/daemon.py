@@ -123,7 +123,10 @@ def is_loopback(host: str) -> bool:
 
 def _bind(address: Address) -> socket.socket:
     family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named outright: asyncio sets TCP_NODELAY on accepted connections only
+    # when the listening socket says so (proto 0 does not), and without it every small
+    # response waits ~40 ms for the client's delayed ACK between its head and its body
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((address.host, address.port))

@@ -19,7 +19,7 @@ def serve(app: Any, **options: Any) -> Iterator[str]:
     The socket is bound before the server starts, so the port is known and no other
     process can take it in between. ``options`` go to :class:`uvicorn.Config`.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -443,3 +443,24 @@ def test_pyarrow_table_is_the_documented_schema(api: IPFSSimpleAPI) -> None:
     table = api.index()
     assert isinstance(table, pa.Table)
     assert table.schema.remove_metadata() == schema().remove_metadata()
+
+
+def test_get_between_writes_agrees_with_the_rebuilt_table(idx: MetadataIndex) -> None:
+    import random
+
+    rng = random.Random(7)
+    cids = [Block.from_data(b"row %d" % i).cid for i in range(6)]
+    for step in range(120):
+        cid = rng.choice(cids)
+        op = rng.randrange(4)
+        if op == 0:
+            idx.upsert(cid, name=f"n{step}", size_bytes=step)
+        elif op == 1:
+            idx.touch(cid)
+        elif op == 2:
+            idx.blocks_removed([cid.multihash])
+        else:
+            idx.remove([cid])
+        looked_up = {str(c): idx.get(c) for c in cids}  # between writes: no rebuild
+        rows = {row["cid"]: row for row in idx.table().to_pylist()}
+        assert looked_up == {str(c): rows.get(str(c)) for c in cids}, step

@@ -244,12 +244,23 @@ class MetadataIndex:
             return self._materialise()
 
     def get(self, cid: str | CID) -> dict[str, Any] | None:
-        """One row as a dict, or ``None``."""
+        """One row as a dict, or ``None``.
+
+        The pending journal entries are applied to this one row only: a lookup
+        between writes (every ``block put`` makes one) never rebuilds the table.
+        """
         import pyarrow.compute as pc
 
-        table = self.table()
-        hits = table.filter(pc.equal(table.column("cid"), str(cid)))
-        return hits.to_pylist()[0] if hits.num_rows else None
+        key = str(cid)
+        with self._lock:
+            table = self._load()
+            hits = table.filter(pc.equal(table.column("cid"), key))
+            rows = {key: hits.to_pylist()[0]} if hits.num_rows else {}
+            for entry in self._pending:
+                if entry["op"] in ("put", "del") and entry["cid"] != key:
+                    continue
+                _apply(rows, entry)
+        return rows.get(key)
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run read-only duckdb SQL over the index, which is the table ``objects``.
@@ -369,7 +380,10 @@ class MetadataIndex:
         for entry in self._pending:
             _apply(rows, entry)
         patched = pa.Table.from_pylist(list(rows.values()), schema=table.schema)
-        self._table = pa.concat_tables([table.filter(pc.invert(mask)), patched])
+        merged = pa.concat_tables([table.filter(pc.invert(mask)), patched])
+        if merged.column("cid").num_chunks > 64:  # many small writes: keep scans fast
+            merged = merged.combine_chunks()
+        self._table = merged
         self._pending = []
         return self._table
 
