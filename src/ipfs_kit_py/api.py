@@ -40,6 +40,7 @@ from ipfs_kit_py.unixfs import (
     Exporter,
     Importer,
     ImportOptions,
+    NodeCache,
     Stat,
     TreeEntry,
     resolve_options,
@@ -121,6 +122,8 @@ class IPFSSimpleAPI:
         self.node = node if node is not None else Node.open(path, create=create, **config)
         self._owns_node = node is None
         self._lock = threading.RLock()
+        #: decoded directory and inner file nodes, shared by every read through this API
+        self.node_cache = NodeCache()
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -377,7 +380,7 @@ class IPFSSimpleAPI:
         ...     api.exporter.stat(api.add(b"abc").cid).size
         3
         """
-        return Exporter(self.node.blocks.get, verify=False)
+        return Exporter(self.node.blocks.get, verify=False, nodes=self.node_cache)
 
     def cat(self, path: str | CID, *, offset: int = 0, length: int | None = None) -> bytes:
         """The bytes of the file at ``path`` (``CID[/a/b]``); ``length`` of them from ``offset``.

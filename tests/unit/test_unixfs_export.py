@@ -209,3 +209,27 @@ def test_add_path_entries_match_export(tmp_path: Path) -> None:
     src.write_bytes(b"z" * 3000)
     entry = add_path(src, OPTION_SETS["deep-raw"])[-1]
     assert entry.size == 3000
+
+
+def test_a_shared_node_cache_reads_a_files_root_once() -> None:
+    from ipfs_kit_py.unixfs import NodeCache
+
+    data = random.Random(3).randbytes(5 * 1024 * 1024)
+    root, store = _import_bytes(data, "v1")
+    reads: list[CID] = []
+
+    def get(cid: CID) -> bytes:
+        reads.append(cid)
+        return store[cid]
+
+    cache = NodeCache()
+    for offset in range(0, 5 * 1024 * 1024, 1024 * 1024):
+        piece = b"".join(Exporter(get, nodes=cache).cat(root, offset, 100))
+        assert piece == data[offset : offset + 100]
+    assert reads.count(root) == 1  # five exporters, one fetch and decode of the root
+    assert len(reads) == 6  # the root, then one leaf per range
+    tiny = NodeCache(max_bytes=10)  # smaller than the root block: nothing is kept
+    reads.clear()
+    for _ in range(2):
+        b"".join(Exporter(get, nodes=tiny).cat(root, 0, 1))
+    assert reads.count(root) == 2

@@ -8,17 +8,23 @@ their CID, whether or not the node's block store verifies on its own.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ipfs_kit_py.cid import CID
-from ipfs_kit_py.codecs import Block
-from ipfs_kit_py.unixfs import Exporter
+from ipfs_kit_py.cid._multicodec import DAG_PB
+from ipfs_kit_py.codecs import Block, PBNode, dag_pb
+from ipfs_kit_py.errors import DecodeError
+from ipfs_kit_py.unixfs import Exporter, UnixFSData
 
 if TYPE_CHECKING:
     from ipfs_kit_py.api import IPFSSimpleAPI
 
 __all__ = ["IMMUTABLE", "Backend", "etag_matches"]
+
+_HEADS = 4096  # files whose first bytes are remembered
 
 #: ``Cache-Control`` of every immutable ``/ipfs/`` response.
 IMMUTABLE = "public, max-age=29030400, immutable"
@@ -31,11 +37,39 @@ class Backend:
         self.api = api
         self._blocks = api.node.blocks
         self._trusted = bool(self._blocks.verify)  # the store hashes every get itself
+        self._heads: OrderedDict[CID, bytes] = OrderedDict()  # first bytes, for sniffing
+        self._heads_lock = threading.Lock()
 
     @property
     def exporter(self) -> Exporter:
-        """A UnixFS reader over :meth:`get` (one per use: an exporter caches a node)."""
-        return Exporter(self.get, verify=False)
+        """A UnixFS reader over :meth:`get` (one per use), sharing the API's node cache."""
+        return Exporter(self.get, verify=False, nodes=self.api.node_cache)
+
+    def unixfs(self, cid: CID) -> tuple[PBNode, UnixFSData] | None:
+        """The UnixFS node ``cid`` (decoded once, then cached), or ``None`` when it is
+        not UnixFS (not dag-pb, or dag-pb without UnixFS data)."""
+        if cid.codec != DAG_PB:
+            return None
+        try:
+            return self.exporter.node(cid)
+        except DecodeError:
+            node = dag_pb.decode_node(self.get(cid))  # malformed dag-pb raises here
+            if node.data is None:
+                return None
+            raise
+
+    def head(self, cid: CID, size: int) -> bytes:
+        """The first ``size`` bytes of the file ``cid`` (remembered: ranges sniff often)."""
+        with self._heads_lock:
+            cached = self._heads.get(cid)
+        if cached is not None and len(cached) >= size:
+            return cached[:size]
+        data = b"".join(self.exporter.cat(cid, 0, size))
+        with self._heads_lock:
+            self._heads[cid] = data
+            if len(self._heads) > _HEADS:
+                self._heads.popitem(last=False)
+        return data
 
     def get(self, cid: CID) -> bytes:
         """The block's bytes, verified (identity CIDs: the bytes inside the CID)."""

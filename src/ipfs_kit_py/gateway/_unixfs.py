@@ -30,7 +30,7 @@ from ipfs_kit_py.gateway._ranges import (
     multipart_parts,
     parse_range,
 )
-from ipfs_kit_py.gateway._resolve import Resolved, resolve, unixfs_node
+from ipfs_kit_py.gateway._resolve import Resolved, resolve
 from ipfs_kit_py.gateway._stream import prefetch
 from ipfs_kit_py.unixfs import DataType
 
@@ -101,9 +101,9 @@ async def deserialized(
     if cid.codec == RAW:
         size = len(await anyio.to_thread.run_sync(backend.get, cid))
         return await file_response(request, backend, target, resolved, cid, size)
-    data = await anyio.to_thread.run_sync(backend.get, cid)
-    parsed = unixfs_node(cid, data)
+    parsed = await anyio.to_thread.run_sync(backend.unixfs, cid)
     if parsed is None:
+        data = await anyio.to_thread.run_sync(backend.get, cid)
         kind = _CODEC_TYPES.get(cid.codec, "application/octet-stream")
         headers = base_headers(target, resolved, f'"{cid}"')
         if etag_matches(request.headers.get("if-none-match"), headers["etag"]):
@@ -211,7 +211,7 @@ async def file_response(
             first = await anyio.to_thread.run_sync(next, body, b"")
             head = first[:_SNIFF]
         else:
-            head = b"".join(await anyio.to_thread.run_sync(_read, backend, cid, 0, _SNIFF))
+            head = await anyio.to_thread.run_sync(backend.head, cid, _SNIFF)
         mime = guess_mime(name, head)
     if spans is not None and len(spans) == 1:
         start, end = spans[0]
@@ -238,7 +238,3 @@ async def file_response(
     if body is None:
         body = backend.stream(cid)
     return StreamingResponse(prefetch(body, first), 200, headers, media_type=mime)
-
-
-def _read(backend: Backend, cid: CID, offset: int, length: int) -> list[bytes]:
-    return list(backend.exporter.cat(cid, offset, length))

@@ -27,7 +27,14 @@ with numpy, a few vector passes per window instead of a Python loop per byte.
 
 from __future__ import annotations
 
-from ipfs_kit_py.unixfs._exporter import MAX_DEPTH, DirEntry, Exporter, Stat, safe_name
+from ipfs_kit_py.unixfs._exporter import (
+    MAX_DEPTH,
+    DirEntry,
+    Exporter,
+    NodeCache,
+    Stat,
+    safe_name,
+)
 from ipfs_kit_py.unixfs._importer import (
     AddedEntry,
     BlockSink,
@@ -51,6 +58,7 @@ __all__ = [
     "ImportOptions",
     "Importer",
     "Metadata",
+    "NodeCache",
     "Stat",
     "TreeEntry",
     "UnixFSData",

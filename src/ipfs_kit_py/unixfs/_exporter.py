@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,16 +67,62 @@ def safe_name(name: str) -> str:
     return name
 
 
+class NodeCache:
+    """Decoded UnixFS nodes that have links (directories, a file's inner nodes), by CID.
+
+    Shared by the exporters of one node, so the root of a big file is fetched, hashed
+    and decoded once, not once per read of it (a gateway serving ranges of one file
+    reads its root for every request). Content-addressed entries never go stale.
+    Thread-safe; least recently used first out once their blocks exceed ``max_bytes``.
+    """
+
+    def __init__(self, max_bytes: int = 16 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[CID, tuple[PBNode, UnixFSData, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, cid: CID) -> tuple[PBNode, UnixFSData] | None:
+        """The decoded node, if cached."""
+        with self._lock:
+            hit = self._entries.get(cid)
+            if hit is None:
+                return None
+            self._entries.move_to_end(cid)
+            return hit[0], hit[1]
+
+    def put(self, cid: CID, node: PBNode, fs: UnixFSData, size: int) -> None:
+        """Keep a node whose block is ``size`` bytes (leaves are not worth keeping)."""
+        if not node.links or size > self.max_bytes:
+            return
+        with self._lock:
+            if cid in self._entries:
+                return
+            self._entries[cid] = (node, fs, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, _, freed) = self._entries.popitem(last=False)
+                self._bytes -= freed
+
+
 class Exporter:
     """Read UnixFS DAGs through ``get_block`` (a CID to its bytes).
 
     ``verify`` (default on) hashes every block fetched; turn it off only when
     ``get_block`` already verifies (our blockstores and :class:`IndexedCar` do).
+    ``nodes`` is a :class:`NodeCache` shared with other exporters over the same blocks.
     """
 
-    def __init__(self, get_block: Callable[[CID], bytes], *, verify: bool = True) -> None:
+    def __init__(
+        self,
+        get_block: Callable[[CID], bytes],
+        *,
+        verify: bool = True,
+        nodes: NodeCache | None = None,
+    ) -> None:
         self._get = get_block
         self.verify = verify
+        self._nodes = nodes
         self._last: tuple[CID, PBNode, UnixFSData] | None = None  # stat then read: one fetch
 
     # -- blocks and nodes -----------------------------------------------------------------
@@ -88,16 +136,24 @@ class Exporter:
             Block(cid, data).verify()
         return data
 
-    def _node(self, cid: CID) -> tuple[PBNode, UnixFSData]:
+    def node(self, cid: CID) -> tuple[PBNode, UnixFSData]:
+        """The dag-pb node ``cid`` and its UnixFS data (verified, decoded, cached)."""
         last = self._last
         if last is not None and last[0] == cid:
             return last[1], last[2]
         if cid.codec != DAG_PB:
             raise UnsupportedError(f"{cid} is {cid.codec_name}, not a UnixFS (dag-pb) node")
-        node = dag_pb.decode_node(self.block(cid))
-        if node.data is None:
-            raise DecodeError(f"{cid}: dag-pb node without UnixFS data")
-        fs = UnixFSData.decode(node.data)
+        cached = self._nodes.get(cid) if self._nodes is not None else None
+        if cached is not None:
+            node, fs = cached
+        else:
+            data = self.block(cid)
+            node = dag_pb.decode_node(data)
+            if node.data is None:
+                raise DecodeError(f"{cid}: dag-pb node without UnixFS data")
+            fs = UnixFSData.decode(node.data)
+            if self._nodes is not None:
+                self._nodes.put(cid, node, fs, len(data))
         self._last = (cid, node, fs)
         return node, fs
 
@@ -106,7 +162,7 @@ class Exporter:
         cid = self.resolve(path)
         if cid.codec == RAW:
             return Stat(cid, "raw", len(self.block(cid)))
-        _, fs = self._node(cid)
+        _, fs = self.node(cid)
         if fs.type in (DataType.DIRECTORY, DataType.HAMT_SHARD):
             return Stat(cid, "directory", 0, fs.mode, fs.mtime)
         if fs.type is DataType.SYMLINK:
@@ -122,7 +178,7 @@ class Exporter:
         cid = self.resolve(path)
         if cid.codec == RAW:
             raise InvalidInputError(f"{path} is not a directory")
-        node, fs = self._node(cid)
+        node, fs = self.node(cid)
         if fs.type is DataType.DIRECTORY:
             return [DirEntry(lk.name or "", lk.cid, lk.tsize or 0) for lk in node.links]
         if fs.type is DataType.HAMT_SHARD:
@@ -140,7 +196,7 @@ class Exporter:
             if len(name) > 2:
                 yield DirEntry(name[2:], link.cid, link.tsize or 0)
             else:
-                child, fs = self._node(link.cid)
+                child, fs = self.node(link.cid)
                 if fs.type is not DataType.HAMT_SHARD:
                     raise DecodeError(f"HAMT link {name!r} points to a {fs.type.name} node")
                 yield from self._shard_entries(child, depth + 1)
@@ -167,11 +223,11 @@ class Exporter:
         """The entry ``name`` of the directory ``cid`` (a HAMT: only the shards on its way)."""
         if cid.codec == RAW:
             raise InvalidInputError(f"{path}: {cid} is not a directory")
-        node, fs = self._node(cid)
+        node, fs = self.node(cid)
         if fs.type is DataType.DIRECTORY:
             return next((lk.cid for lk in node.links if lk.name == name), None)
         if fs.type is DataType.HAMT_SHARD:
-            return hamt_lookup(self._node, node, fs, name)
+            return hamt_lookup(self.node, node, fs, name)
         raise InvalidInputError(f"{path}: {cid} is not a directory")
 
     # -- files ----------------------------------------------------------------------------
@@ -204,7 +260,7 @@ class Exporter:
                 )
             yield data[start:end]
             return
-        node, fs = self._node(cid)
+        node, fs = self.node(cid)
         if fs.type not in _CHUNK_KINDS:
             raise DecodeError(f"{cid}: a {fs.type.name} node inside a file")
         if len(fs.blocksizes) != len(node.links):
@@ -268,7 +324,7 @@ class Exporter:
                 child = out / safe_name(entry.name)
                 self._export(entry.cid, child, depth + 1, metadata, progress)
         elif info.kind == "symlink":
-            _, fs = self._node(cid)
+            _, fs = self.node(cid)
             os.symlink(os.fsdecode(fs.data or b""), out)
         else:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
