@@ -1,8 +1,10 @@
-"""Seeded synthetic inputs shared by the benchmarks."""
+"""What the benchmarks share: seeded synthetic inputs, progress lines, package versions."""
 
 from __future__ import annotations
 
 import random
+import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 MIB = 1 << 20
@@ -21,3 +23,16 @@ def make_file(path: Path, size: int, seed: int) -> None:
     with path.open("rb") as f:
         while f.read(8 * MIB):
             pass
+
+
+def log(msg: str) -> None:
+    """A progress line on stderr (stdout is the report)."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def dist_version(dist: str) -> str | None:
+    """The installed version of a distribution, or ``None``."""
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None

