@@ -49,6 +49,7 @@ bench: $(STAMP) $(JS_STAMP)
 	$(PY) bench/cid.py
 	$(PY) bench/import.py
 	$(PY) bench/repo.py
+	$(PY) bench/gateway.py
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
