@@ -29,6 +29,7 @@ def _tree(root: Path) -> Path:
     (root / "model" / "config.json").write_text('{"hidden": 8}')
     (root / "model" / "sub" / "weights.bin").write_bytes(os.urandom(3_000_000))
     (root / "model" / "empty").mkdir()
+    (root / "model" / "latest").symlink_to("sub/weights.bin")
     return root / "model"
 
 
@@ -101,6 +102,7 @@ def test_cli_goes_through_the_daemon_and_matches_the_local_answers(tmp_path: Pat
             model / "sub" / "weights.bin"
         ).read_bytes()
         assert (tmp_path / "out" / "empty").is_dir()
+        assert os.readlink(tmp_path / "out" / "latest") == "sub/weights.bin"
         query = _ok("index", "query", "--json", "SELECT cid, tags FROM objects", repo=repo)
         assert {"cid": root, "tags": ["demo"]} in [json.loads(x) for x in query.splitlines()]
         assert run_kit("repo", "stat", repo=repo).returncode == 0

@@ -159,6 +159,8 @@ class RemoteAPI:
                 kind = _LINK_KIND.get(int(link.get("Type", -1)))
                 if kind is not None:
                     size = 0 if kind == "directory" else int(link.get("Size", 0))
+                    if kind == "symlink":  # Kubo's Size is 0 there; ours is the target's
+                        size = len(os.fsencode(link.get("Target", "")))
                     self._stats[cid] = Stat(cid, kind, size)
         return out
 
@@ -187,8 +189,10 @@ class RemoteAPI:
                 for member in tar:
                     _, _, rest = member.name.partition("/")
                     member.name = str(Path(out.name, rest)) if rest else out.name
-                    if member.issym() or member.islnk():
-                        continue  # never follow the daemon into links (Kubo's get skips none)
+                    if member.islnk():
+                        continue  # UnixFS has no hard links: a daemon that sends one lies
+                    # "data": no absolute names, no way out of out.parent, symlinks only
+                    # to inside it, no devices; a tar from a confused daemon cannot escape
                     tar.extract(member, out.parent, filter="data")
                     if progress is not None and member.isfile():
                         progress(member.size)
