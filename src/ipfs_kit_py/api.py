@@ -262,10 +262,15 @@ class IPFSSimpleAPI:
         opts = options or self._options(None, {"raw_leaves": True} if nocopy else {})
         if nocopy and not opts.raw_leaves:
             raise InvalidInputError("nocopy requires raw leaves; options.raw_leaves is False")
-        tree = lambda imp: imp.add_paths(paths, recursive=recursive)  # noqa: E731
-        return list(
-            self._add_tree(tree, opts, pin=pin, progress=progress, tags=tags, nocopy=nocopy)
+        added = self._add_tree(
+            lambda imp: imp.add_paths(paths, recursive=recursive),
+            opts,
+            pin=pin,
+            progress=progress,
+            tags=tags,
+            nocopy=nocopy,
         )
+        return list(added)
 
     def add_entries(
         self,
@@ -291,8 +296,9 @@ class IPFSSimpleAPI:
         ([('d/a.txt', 'file'), ('d', 'directory')], 1)
         """
         opts = options or self._options(None, {})
-        tree = lambda imp: imp.add_entries(entries)  # noqa: E731
-        return self._add_tree(tree, opts, pin=pin, progress=progress, tags=tags)
+        return self._add_tree(
+            lambda imp: imp.add_entries(entries), opts, pin=pin, progress=progress, tags=tags
+        )
 
     def _add_tree(
         self,

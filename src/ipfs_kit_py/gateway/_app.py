@@ -99,6 +99,17 @@ def _error(status: int, message: str) -> Response:
     return PlainTextResponse(message + "\n", status, headers=headers)
 
 
+def _download_headers(etag: str, filename: str, target: Target) -> dict[str, str]:
+    """The headers of a trustless response (a raw block or a CAR): immutable, a download."""
+    return {
+        "etag": etag,
+        "cache-control": IMMUTABLE,
+        "content-disposition": f'attachment; filename="{filename}"',
+        "x-content-type-options": "nosniff",
+        "x-ipfs-path": target.url,
+    }
+
+
 def _guard(handler: Handler) -> Handler:
     """Answer OPTIONS, and turn our errors into statuses (before the body starts)."""
 
@@ -182,13 +193,7 @@ class _Gateway:
     ) -> Response:
         """One verified block, as it is: the hot path of trustless clients."""
         etag = f'"{cid}.raw"'
-        headers = {
-            "etag": etag,
-            "cache-control": IMMUTABLE,
-            "content-disposition": f'attachment; filename="{cid}.bin"',
-            "x-content-type-options": "nosniff",
-            "x-ipfs-path": target.url,
-        }
+        headers = _download_headers(etag, f"{cid}.bin", target)
         if chosen.from_accept:
             headers["content-location"] = f"/ipfs/{cid}?format=raw"
         if etag_matches(request.headers.get("if-none-match"), etag):
@@ -209,15 +214,9 @@ class _Gateway:
         )
         tag = hashlib.sha256(f"{target.url}|{wanted.tag}".encode()).hexdigest()[:16]
         etag = f'"{resolved.cid}.car.{tag}"'
-        headers = {
-            "etag": etag,
-            "cache-control": IMMUTABLE,
-            "content-disposition": f'attachment; filename="{resolved.cid}.car"',
-            "x-content-type-options": "nosniff",
-            "accept-ranges": "none",
-            "x-ipfs-path": target.url,
-            "x-ipfs-roots": ",".join(str(c) for c in resolved.roots),
-        }
+        headers = _download_headers(etag, f"{resolved.cid}.car", target)
+        headers["accept-ranges"] = "none"
+        headers["x-ipfs-roots"] = ",".join(str(c) for c in resolved.roots)
         if chosen.from_accept:
             headers["content-location"] = f"{target.url}?format=car"
         kind = chosen.car.content_type

@@ -7,7 +7,9 @@ Every call is ``POST /api/v0/<command>`` with the arguments as query parameters
 the same typed exception the daemon raised. A Kubo daemon's errors, which carry
 no kind, are typed by status (404 not found, 400 bad input, else
 :class:`~ipfs_kit_py.errors.IPFSKitError`). An error after a stream began arrives
-in Kubo's ``X-Stream-Error`` trailer or as a final ``{"Type": "error"}`` line.
+as a final ``{"Type": "error"}`` line (raised typed) or as a body cut short (raised as
+:class:`~ipfs_kit_py.errors.IPFSKitError`): httpx does not read HTTP/1.1 trailers, so
+Kubo's ``X-Stream-Error`` trailer is never seen here.
 """
 
 from __future__ import annotations
@@ -134,10 +136,9 @@ class RPCClient:
                     response.read()
                     raise error_from(response.status_code, _body(response))
                 yield response
-                _check_trailer(response)
         except httpx.TransportError as err:
             raise errors.IPFSKitError(
-                f"the daemon at {self.url} did not answer {command}: {err}"
+                f"{command} through the daemon at {self.url} failed: {err}"
             ) from err
 
     def json(self, command: str, *args: str, **kwargs: Any) -> Any:
@@ -168,11 +169,3 @@ def _body(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text
-
-
-def _check_trailer(response: httpx.Response) -> None:
-    # httpx exposes no HTTP/1.1 trailers; Kubo also ends a failed stream early, which
-    # shows as a short body. Our daemon additionally sends a final error line/trailer.
-    message = response.headers.get("X-Stream-Error")
-    if message:
-        raise error_from(500, {"Message": message})
