@@ -17,6 +17,8 @@ who do not know our types::
     │   └── FileChangedError                   a no-copy block's file changed, shrank or is gone
     ├── BlockNotFoundError (KeyError)          a block we need is absent
     ├── PathNotFoundError (FileNotFoundError)  no entry at a path inside a DAG
+    ├── RefNotFoundError (KeyError)            no registry entry ``name[@version|@alias]``
+    ├── PickleRefusedError (PermissionError)   a pickle weight file, loaded without opt-in
     ├── StorageError (OSError)                 a block store's disk failed (full, I/O error)
     │   └── ReadOnlyError                      a write to a store opened read-only
     ├── ConfigError (ValueError)               a bad config file, variable or argument
@@ -50,7 +52,9 @@ __all__ = [
     "InvalidInputError",
     "InvalidMultihashError",
     "PathNotFoundError",
+    "PickleRefusedError",
     "ReadOnlyError",
+    "RefNotFoundError",
     "RepoError",
     "RepoLockedError",
     "RepoNotFoundError",
@@ -152,6 +156,26 @@ class PathNotFoundError(IPFSKitError, FileNotFoundError):
     code = "path_not_found"
 
 
+class RefNotFoundError(IPFSKitError, KeyError):
+    """A registry reference (``name``, ``name@version``, ``name@alias``) names nothing."""
+
+    code = "ref_not_found"
+
+
+class PickleRefusedError(IPFSKitError, PermissionError):
+    """A pickle-based weight file (``.bin``, ``.pt``, ``.pth``, ``.pkl``, ``.ckpt``) was
+    about to be loaded without ``allow_pickle=True``: unpickling runs arbitrary code.
+
+    ``files`` names the refused files.
+    """
+
+    code = "pickle_refused"
+
+    def __init__(self, message: str, *, files: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.files = files
+
+
 class StorageError(IPFSKitError, OSError):
     """A block store could not read or write its storage (disk full, I/O error, ...).
 
@@ -220,6 +244,8 @@ HTTP_STATUS: dict[str, int] = {
     FileChangedError.code: 500,
     BlockNotFoundError.code: 404,
     PathNotFoundError.code: 404,
+    RefNotFoundError.code: 404,
+    PickleRefusedError.code: 403,
     StorageError.code: 507,
     ReadOnlyError.code: 403,
     ConfigError.code: 400,
@@ -244,6 +270,8 @@ EXIT_STATUS: dict[str, int] = {
     FileChangedError.code: 5,
     BlockNotFoundError.code: 6,
     PathNotFoundError.code: 6,
+    RefNotFoundError.code: 6,
+    PickleRefusedError.code: 9,
     StorageError.code: 8,
     ReadOnlyError.code: 8,
     ConfigError.code: 3,
