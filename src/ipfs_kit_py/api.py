@@ -13,6 +13,7 @@ import io
 import json
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,37 @@ from ipfs_kit_py.unixfs import (
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["BlockStat", "CarImport", "IPFSSimpleAPI", "RepoStat", "VerifyReport"]
+__all__ = ["BlockStat", "CarImport", "IPFSSimpleAPI", "RepoStat", "VerifyReport", "open_api_for"]
+
+#: The APIs open in this process, by resolved repo path. The repo lock is a per-process
+#: flock, so a second ``IPFSSimpleAPI(path)`` here fails (RepoLockedError): code that
+#: needs the repo another part of the process opened (``ipfs://`` reads) looks it up.
+_OPEN_APIS: weakref.WeakValueDictionary[Path, IPFSSimpleAPI] = weakref.WeakValueDictionary()
+_OPEN_LOCK = threading.Lock()
+
+
+def open_api_for(path: str | os.PathLike[str] | None = None) -> IPFSSimpleAPI | None:
+    """The :class:`IPFSSimpleAPI` open in this process over the repo at ``path`` (default
+    ``$IPFS_KIT_PATH`` or ``~/.ipfs-kit``), or ``None``. It belongs to whoever opened it:
+    use it, do not close it, and do not keep it past their ``close``.
+
+    >>> import tempfile
+    >>> repo = Path(tempfile.mkdtemp()) / "r"
+    >>> with IPFSSimpleAPI(repo) as api:
+    ...     open_api_for(repo) is api
+    True
+    >>> open_api_for(repo) is None
+    True
+    """
+    from ipfs_kit_py.config import default_repo_path
+
+    key = _repo_key(Path(path) if path is not None else default_repo_path())
+    with _OPEN_LOCK:
+        return _OPEN_APIS.get(key)
+
+
+def _repo_key(path: Path) -> Path:
+    return Path(os.path.realpath(path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +155,9 @@ class IPFSSimpleAPI:
         self._lock = threading.RLock()
         #: decoded directory and inner file nodes, shared by every read through this API
         self.node_cache = NodeCache()
+        self._key = _repo_key(self.node.path)
+        with _OPEN_LOCK:  # the first API over a repo is the one others find
+            _OPEN_APIS.setdefault(self._key, self)
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -134,6 +168,9 @@ class IPFSSimpleAPI:
         >>> api = IPFSSimpleAPI(Path(tempfile.mkdtemp()) / "r")
         >>> api.close()
         """
+        with _OPEN_LOCK:
+            if _OPEN_APIS.get(self._key) is self:
+                del _OPEN_APIS[self._key]
         if self._owns_node:
             self.node.close()
 

@@ -367,6 +367,31 @@ class Importer:
             return link
         raise InvalidInputError(f"{path}: not a regular file, directory or symlink")
 
+    def directory(
+        self, entries: Iterable[tuple[str, CID, int]], *, meta: Metadata = NO_METADATA
+    ) -> AddedEntry:
+        """Build one directory from existing ``(name, cid, tsize)`` links, by the rules
+        :meth:`add_paths` uses (sorted by name bytes; HAMT-sharded past the profile's
+        threshold), so patching a tree entry by entry gives the CID ``add -r`` would.
+
+        ``tsize`` is each child's cumulative DAG size (its link's Tsize). Names must be
+        plain and unique (:class:`InvalidInputError` otherwise). Only the directory's
+        own blocks (its node, or its shards) go to the sink.
+
+        >>> imp = Importer(resolve_options("unixfs-v0-2015"))
+        >>> str(imp.directory([]).cid)
+        'QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn'
+        """
+        children: list[tuple[str, _Link]] = []
+        seen: set[str] = set()
+        for name, cid, tsize in entries:
+            if name in seen or "\0" in name:
+                raise InvalidInputError(f"duplicate or invalid directory entry name {name!r}")
+            seen.add(name)
+            children.append((name, _Link(cid, tsize, 0)))
+        link = self._directory(children, meta)
+        return AddedEntry("", link.cid, link.tsize, "directory", link.tsize)
+
     def _directory(self, children: list[tuple[str, _Link]], meta: Metadata = NO_METADATA) -> _Link:
         links = [PBLink(link.cid, name, link.tsize) for name, link in children]
         for name, _ in children:
