@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import queue
 import stat
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 
     from ipfs_kit_py.api import IPFSSimpleAPI
 
-__all__ = ["FileRecord", "import_directory", "materialise", "scan_directory"]
+__all__ = ["FileRecord", "import_directory", "materialise", "read_ahead", "scan_directory"]
 
 _SKIP_DIRS = frozenset({".git", ".cache", "__pycache__"})  # VCS and download bookkeeping
 
@@ -58,8 +60,10 @@ class FileRecord:
             path, size, digest, cid = value["path"], value["size"], value["sha256"], value["cid"]
         except (KeyError, TypeError) as err:
             raise DecodeError(f"malformed file entry in manifest: {value!r:.120}") from err
-        if not (isinstance(path, str) and isinstance(size, int) and isinstance(cid, CID)):
+        if not (isinstance(path, str) and type(size) is int and isinstance(cid, CID)):
             raise DecodeError(f"malformed file entry in manifest: {value!r:.120}")
+        if size < 0:
+            raise DecodeError(f"{path}: negative size {size}")
         if not isinstance(digest, str) or len(digest) != 64:
             raise DecodeError(f"{path}: sha256 must be 64 hex digits")
         safe_relpath(path)
@@ -194,12 +198,12 @@ def materialise(
     for record in files:
         dest = out.joinpath(*safe_relpath(record.path).split("/"))
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.partial")
         digest = hashlib.sha256()
         size = 0
         try:
             with open(tmp, "wb") as fp:
-                for piece in api.stream(record.cid):
+                for piece in read_ahead(api.stream(record.cid)):
                     digest.update(piece)
                     size += len(piece)
                     fp.write(piece)
@@ -214,3 +218,53 @@ def materialise(
             tmp.unlink(missing_ok=True)
             raise
     return out
+
+
+_DONE = object()
+
+
+def read_ahead(pieces: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
+    """``pieces``, produced on a second thread up to ``depth`` ahead of the consumer.
+
+    Reading and verifying blocks (hashing, in C, without the GIL) then overlaps with
+    what the consumer does with them (another hash, a write): a snapshot runs on two
+    cores instead of one. An error of the producer is raised to the consumer; a
+    consumer that stops early stops the producer.
+    """
+    slots: queue.Queue[object] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for piece in pieces:
+                while not stop.is_set():
+                    try:
+                        slots.put(piece, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            item: object = _DONE
+        except BaseException as err:  # handed to the consumer, raised there
+            item = err
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name="ipfs-kit-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
