@@ -24,7 +24,7 @@ $(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
 
 venv: $(STAMP)
 
-## demo: content-address a small DAG, write and verify a CAR, catch a flipped byte
+## demo: register a real model and a dataset by CID, load them back verified, catch a flipped byte
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
@@ -52,6 +52,7 @@ bench: $(STAMP) $(JS_STAMP)
 	$(PY) bench/import.py
 	$(PY) bench/repo.py
 	$(PY) bench/gateway.py
+	$(PY) bench/hub.py
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

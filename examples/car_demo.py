@@ -6,7 +6,7 @@
    CARv2, then read one chunk back by CID through the index, verified.
 3. Flip one byte of one block in the CAR and show verification naming it.
 
-Run with ``make demo`` (or ``python examples/demo.py``).
+Run with ``python examples/car_demo.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``make demo`` runs end to end and proves what it says."""
+"""The CAR demo (``examples/car_demo.py``) runs end to end and proves what it says."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-DEMO = Path(__file__).parents[2] / "examples" / "demo.py"
+DEMO = Path(__file__).parents[2] / "examples" / "car_demo.py"
 
 
-def test_demo_runs_and_catches_the_flipped_byte() -> None:
+def test_car_demo_runs_and_catches_the_flipped_byte() -> None:
     result = subprocess.run(
         [sys.executable, "-W", "error", str(DEMO)], capture_output=True, text=True, timeout=120
     )

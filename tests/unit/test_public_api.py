@@ -22,6 +22,8 @@ PACKAGES = [
     "ipfs_kit_py.node",
     "ipfs_kit_py.api",
     "ipfs_kit_py.unixfs",
+    "ipfs_kit_py.fs",
+    "ipfs_kit_py.hub",
 ]
 
 
@@ -54,6 +56,29 @@ def test_import_is_light_and_offline() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_fs_and_hub_import_no_ml_library() -> None:
+    """The registries and ``ipfs://`` import pyarrow, pandas, torch and friends only
+    in the calls that hand data to them."""
+    code = (
+        "import sys, fsspec, ipfs_kit_py.hub, ipfs_kit_py.fs;"
+        "fsspec.get_filesystem_class('ipfs');"
+        "heavy = {'pyarrow', 'pandas', 'torch', 'transformers', 'datasets',"
+        " 'sentence_transformers', 'safetensors', 'duckdb'};"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_ipfs_protocol_is_ours() -> None:
+    import fsspec
+
+    from ipfs_kit_py.fs import IPFSFileSystem
+
+    assert fsspec.get_filesystem_class("ipfs") is IPFSFileSystem
 
 
 def test_errors_inherit_builtins_and_have_codes() -> None:

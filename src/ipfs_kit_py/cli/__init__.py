@@ -19,6 +19,7 @@ from ipfs_kit_py.cli._cid import cid_group
 from ipfs_kit_py.cli._daemon import daemon_command
 from ipfs_kit_py.cli._files import cat_command, get_command, ls_command
 from ipfs_kit_py.cli._filestore import filestore_group
+from ipfs_kit_py.cli._hub import dataset_group, model_group
 from ipfs_kit_py.cli._index import index_group
 from ipfs_kit_py.cli._repo import (
     block_group,
@@ -47,6 +48,8 @@ cli.add_command(get_command)
 cli.add_command(ls_command)
 cli.add_command(index_group)
 cli.add_command(filestore_group)
+cli.add_command(model_group)
+cli.add_command(dataset_group)
 for _command in (init_command, pin_group, repo_group, block_group, dag_group, refs_command):
     cli.add_command(_command)
 
