@@ -44,15 +44,14 @@ from typing import TYPE_CHECKING, Any
 from ipfs_kit_py.cid import CID
 from ipfs_kit_py.cid._multicodec import DAG_PB
 from ipfs_kit_py.errors import (
-    BlockNotFoundError,
     DecodeError,
     IntegrityError,
     InvalidInputError,
-    RefNotFoundError,
 )
 from ipfs_kit_py.hub._card import hf_features, render_card
-from ipfs_kit_py.hub._catalogue import Catalogue, Entry, check_name, check_tag
+from ipfs_kit_py.hub._catalogue import Entry, check_name, check_tag
 from ipfs_kit_py.hub._files import FileRecord, import_directory, materialise, scan_directory
+from ipfs_kit_py.hub._registry import Registry
 from ipfs_kit_py.hub._tables import (
     Input,
     ShardWriter,
@@ -132,7 +131,7 @@ class DatasetRecord:
             ) from None
 
 
-class DatasetRegistry:
+class DatasetRegistry(Registry[DatasetRecord]):
     """Register tabular datasets, resolve ``name[@version|@alias]``, load them back.
 
     >>> import tempfile, pyarrow as pa
@@ -145,31 +144,14 @@ class DatasetRegistry:
     ('1', {'train': 3}, True)
     """
 
+    kind = "dataset"
+
     def __init__(
         self, api: IPFSSimpleAPI | None = None, *, repo: str | os.PathLike[str] | None = None
     ) -> None:
         """Use ``api``'s node, or open (and own) ``IPFSSimpleAPI(repo)``."""
-        if api is None:
-            from ipfs_kit_py.api import IPFSSimpleAPI
-
-            api = IPFSSimpleAPI(repo)
-            self._owns_api = True
-        else:
-            self._owns_api = False
-        self.api = api
-        self.catalogue = Catalogue(api, api.node.path / "hub", "dataset")
+        super().__init__(api, repo=repo)
         self._fs: Any = None  # the ipfs:// file system shards are read through, made on use
-
-    def close(self) -> None:
-        """Release the repo when this registry opened it."""
-        if self._owns_api:
-            self.api.close()
-
-    def __enter__(self) -> DatasetRegistry:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- registering ------------------------------------------------------------------------
 
@@ -284,61 +266,7 @@ class DatasetRegistry:
                 entry = self._list(doc, name, version, aliases)
         return self._record(entry, doc)
 
-    def _list(
-        self, doc: dict[str, Any], name: str, version: str | None, aliases: Sequence[str]
-    ) -> Entry:
-        """Store the record and list it; an automatic version retries if another add won it."""
-        for _ in range(8):
-            doc["version"] = version if version is not None else self._next_version(name)
-            record = self.api.dag_put(doc, pin=False)
-            try:
-                return self.catalogue.add(name, doc["version"], record, aliases)
-            except InvalidInputError:
-                if version is not None or not self._taken(name, doc["version"]):
-                    raise
-        raise InvalidInputError(f"could not pick a free version for {name!r}; pass version=")
-
-    def _taken(self, name: str, version: str) -> bool:
-        return any(e.version == version for e in self.catalogue.entries(name))
-
-    def _next_version(self, name: str) -> str:
-        versions = {e.version for e in self.catalogue.entries(name)}
-        n = max((int(v) for v in versions if v.isdigit()), default=0) + 1
-        while str(n) in versions:
-            n += 1
-        return str(n)
-
-    def alias(self, ref: str, alias: str) -> DatasetRecord:
-        """Point ``name@alias`` at the version ``ref`` names (moving it if it was elsewhere)."""
-        entry = self.catalogue.set_alias(ref, alias)
-        return self._record(entry, self.api.dag_get(entry.record))
-
-    def remove(self, ref: str) -> DatasetRecord:
-        """Unlist the version ``ref`` names; GC may then reclaim what nothing else keeps."""
-        record = self.get(ref)
-        self.catalogue.remove(ref)
-        return record
-
     # -- reading records --------------------------------------------------------------------
-
-    def get(self, ref: str | CID) -> DatasetRecord:
-        """The record ``ref`` names: ``name``, ``name@version``, ``name@alias`` or a record CID.
-
-        A CID need not be listed here (a record from another node, its blocks imported);
-        it is checked as hostile input (:class:`~ipfs_kit_py.errors.DecodeError`, or
-        :class:`~ipfs_kit_py.errors.InvalidInputError` for unsafe paths). Unknown
-        references raise :class:`~ipfs_kit_py.errors.RefNotFoundError`.
-        """
-        entry = self.catalogue.resolve(ref)
-        try:
-            doc = self.api.dag_get(entry.record)
-        except BlockNotFoundError as err:
-            raise RefNotFoundError(f"dataset record {entry.record} is not in this repo") from err
-        return self._record(entry, doc)
-
-    def list(self, name: str | None = None) -> builtins.list[DatasetRecord]:
-        """Every listed version (of ``name``), by name, oldest version first."""
-        return [self._record(e, self.api.dag_get(e.record)) for e in self.catalogue.entries(name)]
 
     def _record(self, entry: Entry, doc: Any) -> DatasetRecord:
         """Check a record block as hostile input and build its :class:`DatasetRecord`."""

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 from ipfs_kit_py.cid import CID
 from ipfs_kit_py.cid._multicodec import DAG_CBOR, DAG_PB, RAW
 from ipfs_kit_py.errors import (
-    BlockNotFoundError,
     DecodeError,
     IntegrityError,
     InvalidInputError,
@@ -46,8 +45,9 @@ from ipfs_kit_py.errors import (
     RefNotFoundError,
     UnsupportedError,
 )
-from ipfs_kit_py.hub._catalogue import Catalogue, Entry, check_name, check_tag
+from ipfs_kit_py.hub._catalogue import Entry, check_name, check_tag
 from ipfs_kit_py.hub._files import FileRecord, import_directory, materialise, scan_directory
+from ipfs_kit_py.hub._registry import Registry
 from ipfs_kit_py.hub._safetensors import (
     SafetensorsIndex,
     TensorInfo,
@@ -182,7 +182,7 @@ class DedupReport:
         return self.bytes_shared / self.bytes_b if self.bytes_b else 1.0
 
 
-class ModelRegistry:
+class ModelRegistry(Registry[ModelRecord]):
     """Register model directories, resolve ``name[@version|@alias]``, load them back.
 
     >>> import tempfile
@@ -195,31 +195,14 @@ class ModelRegistry:
     ('1', 'bert', '{"model_type": "bert"}')
     """
 
+    kind = "model"
+
     def __init__(
         self, api: IPFSSimpleAPI | None = None, *, repo: str | os.PathLike[str] | None = None
     ) -> None:
         """Use ``api``'s node, or open (and own) ``IPFSSimpleAPI(repo)``."""
-        if api is None:
-            from ipfs_kit_py.api import IPFSSimpleAPI
-
-            api = IPFSSimpleAPI(repo)
-            self._owns_api = True
-        else:
-            self._owns_api = False
-        self.api = api
-        self.catalogue = Catalogue(api, api.node.path / "hub", "model")
+        super().__init__(api, repo=repo)
         self._indexes: dict[CID, SafetensorsIndex] = {}  # immutable blocks: safe to keep
-
-    def close(self) -> None:
-        """Release the repo when this registry opened it."""
-        if self._owns_api:
-            self.api.close()
-
-    def __enter__(self) -> ModelRegistry:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- registering ------------------------------------------------------------------------
 
@@ -286,63 +269,14 @@ class ModelRegistry:
             entry = self._list(doc, name, version, aliases)
         return self._record(entry, doc)
 
-    def _list(
-        self, doc: dict[str, Any], name: str, version: str | None, aliases: Sequence[str]
-    ) -> Entry:
-        """Store the record and list it; an automatic version retries if another add won it."""
-        for _ in range(8):
-            doc["version"] = version if version is not None else self._next_version(name)
-            record = self.api.dag_put(doc, pin=False)
-            try:
-                return self.catalogue.add(name, doc["version"], record, aliases)
-            except InvalidInputError:
-                if version is not None or not self._taken(name, doc["version"]):
-                    raise
-        raise InvalidInputError(f"could not pick a free version for {name!r}; pass version=")
-
-    def _taken(self, name: str, version: str) -> bool:
-        return any(e.version == version for e in self.catalogue.entries(name))
-
-    def _check_new(self, name: str, version: str) -> None:
-        if self._taken(name, version):
-            raise InvalidInputError(f"{name}@{version} is already registered")
-
-    def _next_version(self, name: str) -> str:
-        versions = {e.version for e in self.catalogue.entries(name)}
-        n = max((int(v) for v in versions if v.isdigit()), default=0) + 1
-        while str(n) in versions:
-            n += 1
-        return str(n)
-
-    def alias(self, ref: str, alias: str) -> ModelRecord:
-        """Point ``name@alias`` at the version ``ref`` names (moving it if it was elsewhere)."""
-        entry = self.catalogue.set_alias(ref, alias)
-        return self._record(entry, self.api.dag_get(entry.record))
-
     def remove(self, ref: str) -> ModelRecord:
         """Unlist the version ``ref`` names; GC may then reclaim what nothing else keeps.
 
         A version that is another listed version's ``base_model`` stays stored (linked).
         """
-        record = self.get(ref)
-        self.catalogue.remove(ref)
-        return record
+        return super().remove(ref)
 
     # -- reading records --------------------------------------------------------------------
-
-    def get(self, ref: str | CID) -> ModelRecord:
-        """The record ``ref`` names: ``name``, ``name@version``, ``name@alias`` or a record CID.
-
-        A CID need not be listed here (a record from another node, its blocks imported);
-        it is checked as hostile input. Unknown references raise
-        :class:`~ipfs_kit_py.errors.RefNotFoundError`.
-        """
-        entry = self.catalogue.resolve(ref)
-        try:
-            doc = self.api.dag_get(entry.record)
-        except BlockNotFoundError as err:
-            raise RefNotFoundError(f"model record {entry.record} is not in this repo") from err
-        return self._record(entry, doc)
 
     def lineage(self, ref: str | CID) -> builtins.list[ModelRecord]:
         """``ref``'s record, then its base model's, and so on to the first ancestor."""
@@ -582,10 +516,6 @@ class ModelRegistry:
         return record
 
     # -- listing (last: ``list`` would shadow the builtin in annotations above) -------------
-
-    def list(self, name: str | None = None) -> builtins.list[ModelRecord]:
-        """Every listed version (of ``name``), by name, oldest version first."""
-        return [self._record(e, self.api.dag_get(e.record)) for e in self.catalogue.entries(name)]
 
 
 class _CountingGet:
