@@ -19,7 +19,6 @@ benchmarks can see that a ranged read touched only the blocks it needed.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import secrets
 import threading
 from collections import OrderedDict, defaultdict
@@ -367,10 +366,6 @@ def _multipart(blocks: list[Block], boundary: str) -> Iterator[bytes]:
 
 
 def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    from ipfs_kit_py.daemon import is_loopback
+
+    return is_loopback(urlsplit(url).hostname or "")
