@@ -357,6 +357,7 @@ def test_load_tensor_fetches_only_the_blocks_its_range_overlaps(
     with safe_open(src / "model.safetensors", framework="pt") as f:
         for name in sizes:
             fetched.clear()
+            models._leaves.clear()  # each read alone: which leaves does its range need?
             read = models.read_tensor(record, "model.safetensors", name)
             info = read.tensor
             expected = {leaves[i] for i in range(info.begin // MiB, (info.end - 1) // MiB + 1)}
@@ -370,6 +371,32 @@ def test_load_tensor_fetches_only_the_blocks_its_range_overlaps(
     assert roots_read <= 1
     tiny = models.read_tensor(record, "model.safetensors", "tiny")
     assert tiny.bytes_fetched * 4 < item.size
+
+
+def test_a_model_read_tensor_by_tensor_fetches_each_leaf_once(
+    models: ModelRegistry, api: IPFSSimpleAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes = {f"t{i:02d}": 40_000 for i in range(60)}  # 160 kB each: several per 1 MiB leaf
+    src = write_model(tmp_path / "m", random_tensors(9, sizes))
+    record = models.add(src, name="toy")
+    item = record.file("model.safetensors")
+    leaves = list(api.refs(item.cid))
+    fetched: list[CID] = []
+    get = api.node.blocks.get
+
+    def counting_get(cid: CID) -> bytes:
+        fetched.append(cid)
+        return get(cid)
+
+    monkeypatch.setattr(api.node.blocks, "get", counting_get)
+    names = models.tensors(record, "model.safetensors").keys()  # in file order
+    with safe_open(src / "model.safetensors", framework="pt") as f:
+        for name in names:
+            assert bytes(models.read_tensor(record, "model.safetensors", name).data) == as_bytes(
+                f.get_tensor(name)
+            )
+    raw = [c for c in fetched if c.codec_name == "raw"]
+    assert sorted(map(str, raw)) == sorted(map(str, leaves))  # every leaf, each once
 
 
 def test_reading_tensors_of_files_that_are_not_safetensors(

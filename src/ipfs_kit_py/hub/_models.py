@@ -29,7 +29,9 @@ import builtins
 import hashlib
 import json
 import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +205,9 @@ class ModelRegistry(Registry[ModelRecord]):
         """Use ``api``'s node, or open (and own) ``IPFSSimpleAPI(repo)``."""
         super().__init__(api, repo=repo)
         self._indexes: dict[CID, SafetensorsIndex] = {}  # immutable blocks: safe to keep
+        #: the last verified leaves read_tensor fetched: a model loaded tensor by tensor
+        #: reads each 1 MiB leaf once, not once per tensor that overlaps it
+        self._leaves = _BlockCache(LEAF_CACHE_BYTES)
 
     # -- registering ------------------------------------------------------------------------
 
@@ -414,7 +419,7 @@ class ModelRegistry(Registry[ModelRecord]):
             raise RefNotFoundError(
                 f"{file} has no tensor {tensor!r} (it has {sample}, ...)"
             ) from None
-        counter = _CountingGet(self.api.node.blocks.get)
+        counter = _CountingGet(self.api.node.blocks.get, self._leaves)
         # the file's inner nodes come from the API's cache after the first read: a model
         # read tensor by tensor decodes its root once, not once per tensor
         exporter = Exporter(
@@ -518,18 +523,60 @@ class ModelRegistry(Registry[ModelRecord]):
     # -- listing (last: ``list`` would shadow the builtin in annotations above) -------------
 
 
-class _CountingGet:
-    """A block getter that counts what it fetches."""
+#: bytes of recently read leaves that :meth:`ModelRegistry.read_tensor` keeps
+LEAF_CACHE_BYTES = 8 << 20
 
-    def __init__(self, get: Callable[[CID], bytes]) -> None:
+
+class _BlockCache:
+    """A small LRU of verified blocks by CID (content never changes under a CID)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._blocks: OrderedDict[CID, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, cid: CID) -> bytes | None:
+        with self._lock:
+            data = self._blocks.get(cid)
+            if data is not None:
+                self._blocks.move_to_end(cid)
+            return data
+
+    def put(self, cid: CID, data: bytes) -> None:
+        if len(data) > self.max_bytes:
+            return
+        with self._lock:
+            if cid in self._blocks:
+                return
+            self._blocks[cid] = data
+            self._size += len(data)
+            while self._size > self.max_bytes:
+                _, old = self._blocks.popitem(last=False)
+                self._size -= len(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._blocks.clear()
+            self._size = 0
+
+
+class _CountingGet:
+    """A block getter that counts what it fetches from the store (not cache hits)."""
+
+    def __init__(self, get: Callable[[CID], bytes], cache: _BlockCache) -> None:
         self._get = get
+        self._cache = cache
         self.blocks = 0
         self.bytes = 0
 
     def __call__(self, cid: CID) -> bytes:
-        data = self._get(cid)
-        self.blocks += 1
-        self.bytes += len(data)
+        data = self._cache.get(cid)
+        if data is None:
+            data = self._get(cid)  # verified by the store (or by the exporter after us)
+            self.blocks += 1
+            self.bytes += len(data)
+            self._cache.put(cid, data)
         return data
 
 
