@@ -22,6 +22,7 @@ rename per block, and with ``sync`` a flush per block; ``put_many`` (fed by
 ``syncfs`` calls on Linux; in exchange there is no index to rebuild or
 corrupt, and a crash can lose only blocks whose ``put`` had not returned.
 :class:`MemoryBlockstore` is a locked dict for tests and transient work.
+:class:`BlockCache` keeps recently read, verified blocks in memory (bounded in bytes).
 :class:`FilestoreBlockstore` wraps either with no-copy references (Kubo's
 filestore, ``add --nocopy``): blocks read from the user's own files, verified.
 Disk failures (full, I/O) raise :class:`~ipfs_kit_py.errors.StorageError`,
@@ -31,6 +32,7 @@ with no partial block left behind.
 from __future__ import annotations
 
 from ipfs_kit_py.blockstore._batch import BatchWriter
+from ipfs_kit_py.blockstore._cache import BlockCache
 from ipfs_kit_py.blockstore._filestore import (
     FileStatus,
     FilestoreBlockstore,
@@ -44,6 +46,7 @@ from ipfs_kit_py.blockstore._protocol import Blockstore
 __all__ = [
     "SHARDING",
     "BatchWriter",
+    "BlockCache",
     "Blockstore",
     "FileStatus",
     "FilestoreBlockstore",

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ipfs_kit_py.cli._output import emit_json, handle_errors, json_option, to_jsonable
+from ipfs_kit_py.cli._output import (
+    emit_json,
+    handle_errors,
+    json_option,
+    to_jsonable,
+    write_table,
+)
 from ipfs_kit_py.cli._repo import repo_dir_option
 
 if TYPE_CHECKING:
@@ -226,8 +232,9 @@ def model_tensor(
 ) -> None:
     """Read one TENSOR of the safetensors FILE of REF, fetching only its bytes."""
     with _models(repo_dir) as models:
-        read = models.read_tensor(ref, file, tensor)
-        size = models.get(ref).file(file).size
+        record = models.get(ref)
+        read = models.read_tensor(record, file, tensor)
+        size = record.file(file).size
         array = _array(read) if output is not None else None
     info = read.tensor
     body = {
@@ -429,24 +436,10 @@ def dataset_load(
             split = next(iter(record.splits))
         table = datasets.load(record, split=split, columns=list(columns) or None)
     if output is not None:
-        _write_table(table, output)
+        write_table(table, output)
         click.echo(f"{table.num_rows} rows of {record.ref} [{split}] -> {output}")
     elif as_json:
         for row in table.slice(0, head).to_pylist():
             emit_json(row)
     else:
         click.echo(table.slice(0, head).to_pandas().to_string())
-
-
-def _write_table(table: Any, output: Path) -> None:
-    suffix = output.suffix.lower()
-    if suffix == ".csv":
-        import pyarrow.csv as pacsv
-
-        pacsv.write_csv(table, output)
-    elif suffix in (".jsonl", ".ndjson", ".json"):
-        table.to_pandas().to_json(output, orient="records", lines=True)
-    else:
-        import pyarrow.parquet as pq
-
-        pq.write_table(table, output)

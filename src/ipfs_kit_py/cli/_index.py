@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ipfs_kit_py.cli._output import emit_json, handle_errors, json_option
+from ipfs_kit_py.cli._output import emit_json, handle_errors, json_option, write_table
 from ipfs_kit_py.cli._repo import open_api, repo_dir_option
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def index_query(sql: str, output: Path | None, repo_dir: Path | None, as_json: b
     with open_api(repo_dir) as api:
         result = api.index_query(sql)
     if output is not None:
-        _write(result, output)
+        write_table(result, output)
     elif as_json:
         for row in result.to_pylist():
             emit_json({k: _plain(v) for k, v in row.items()})
@@ -76,7 +76,7 @@ def index_tag(
 def index_export(output: Path, repo_dir: Path | None) -> None:
     """Write the whole index to OUTPUT (Parquet, or CSV by suffix)."""
     with open_api(repo_dir) as api:
-        _write(api.index(), output)
+        write_table(api.index(), output)
 
 
 @index_group.command("rebuild")
@@ -91,29 +91,6 @@ def index_rebuild(repo_dir: Path | None, as_json: bool) -> None:
         emit_json({"Rows": rows})
     else:
         click.echo(f"rebuilt the index: {rows} rows")
-
-
-def _write(table: pa.Table, output: Path) -> None:
-    if output.suffix.lower() == ".csv":
-        import pyarrow.csv as pacsv
-
-        pacsv.write_csv(_flat(table), output)
-    else:
-        import pyarrow.parquet as pq
-
-        pq.write_table(table, output)
-
-
-def _flat(table: pa.Table) -> pa.Table:
-    """Lists joined with ``;`` (CSV has no lists)."""
-    import pyarrow as pa
-
-    columns = []
-    for column in table.columns:
-        if pa.types.is_list(column.type):
-            column = pa.array([";".join(v) if v else "" for v in column.to_pylist()])
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
 
 
 def _plain(value: Any) -> Any:

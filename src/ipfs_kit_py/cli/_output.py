@@ -7,6 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
@@ -63,3 +64,33 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(fail(err, bool(kwargs.get("as_json"))))
 
     return wrapper
+
+
+def write_table(table: Any, output: Path) -> None:
+    """Write an Arrow table to ``output``: CSV, JSON lines (``.jsonl``, ``.ndjson``,
+    ``.json``) or, for any other suffix, Parquet. CSV has no lists: they are joined
+    with ``;``."""
+    suffix = output.suffix.lower()
+    if suffix == ".csv":
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(_flat(table), output)
+    elif suffix in (".jsonl", ".ndjson", ".json"):
+        with open(output, "w", encoding="utf-8") as fp:
+            for row in table.to_pylist():
+                fp.write(json.dumps(to_jsonable(row), ensure_ascii=False, default=str) + "\n")
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, output)
+
+
+def _flat(table: Any) -> Any:
+    import pyarrow as pa
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            column = pa.array([";".join(map(str, v)) if v else "" for v in column.to_pylist()])
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)

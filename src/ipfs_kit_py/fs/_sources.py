@@ -21,13 +21,13 @@ from __future__ import annotations
 import contextlib
 import secrets
 import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-from ipfs_kit_py.blockstore import BatchWriter
+from ipfs_kit_py.blockstore import BatchWriter, BlockCache
 from ipfs_kit_py.cid import CID, multicodec
 from ipfs_kit_py.codecs import Block
 from ipfs_kit_py.errors import BlockNotFoundError, IntegrityError, IPFSKitError
@@ -192,10 +192,7 @@ class GatewayBlockSource(_Counted):
         super().__init__()
         self.url = url.rstrip("/")
         self.nodes = NodeCache()
-        self.cache_bytes = cache_bytes
-        self._lru: OrderedDict[CID, bytes] = OrderedDict()
-        self._lru_bytes = 0
-        self._lock = threading.Lock()
+        self._cache = BlockCache(cache_bytes)
         self._http = client or httpx.Client(
             base_url=self.url,
             timeout=httpx.Timeout(timeout, connect=10.0),
@@ -208,11 +205,9 @@ class GatewayBlockSource(_Counted):
 
         if cid.is_identity:
             return cid.digest
-        with self._lock:
-            hit = self._lru.get(cid)
-            if hit is not None:
-                self._lru.move_to_end(cid)
-                return hit
+        hit = self._cache.get(cid)
+        if hit is not None:
+            return hit
         buf = bytearray()
         try:
             with self._http.stream(
@@ -236,20 +231,8 @@ class GatewayBlockSource(_Counted):
         data = bytes(buf)
         self._count(len(data))
         Block(cid, data).verify()  # IntegrityError: nothing unverified goes further
-        self._remember(cid, data)
+        self._cache.put(cid, data)
         return data
-
-    def _remember(self, cid: CID, data: bytes) -> None:
-        if len(data) > self.cache_bytes:
-            return
-        with self._lock:
-            if cid in self._lru:
-                return
-            self._lru[cid] = data
-            self._lru_bytes += len(data)
-            while self._lru_bytes > self.cache_bytes:
-                _, old = self._lru.popitem(last=False)
-                self._lru_bytes -= len(old)
 
     def size(self, cid: CID) -> int:
         return len(self.get(cid))

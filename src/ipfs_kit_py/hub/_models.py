@@ -29,14 +29,13 @@ import builtins
 import hashlib
 import json
 import os
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ipfs_kit_py.blockstore import BlockCache
 from ipfs_kit_py.cid import CID
 from ipfs_kit_py.cid._multicodec import DAG_CBOR, DAG_PB, RAW
 from ipfs_kit_py.errors import (
@@ -207,7 +206,7 @@ class ModelRegistry(Registry[ModelRecord]):
         self._indexes: dict[CID, SafetensorsIndex] = {}  # immutable blocks: safe to keep
         #: the last verified leaves read_tensor fetched: a model loaded tensor by tensor
         #: reads each 1 MiB leaf once, not once per tensor that overlaps it
-        self._leaves = _BlockCache(LEAF_CACHE_BYTES)
+        self._leaves = BlockCache(LEAF_CACHE_BYTES)
 
     # -- registering ------------------------------------------------------------------------
 
@@ -527,44 +526,10 @@ class ModelRegistry(Registry[ModelRecord]):
 LEAF_CACHE_BYTES = 8 << 20
 
 
-class _BlockCache:
-    """A small LRU of verified blocks by CID (content never changes under a CID)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._blocks: OrderedDict[CID, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, cid: CID) -> bytes | None:
-        with self._lock:
-            data = self._blocks.get(cid)
-            if data is not None:
-                self._blocks.move_to_end(cid)
-            return data
-
-    def put(self, cid: CID, data: bytes) -> None:
-        if len(data) > self.max_bytes:
-            return
-        with self._lock:
-            if cid in self._blocks:
-                return
-            self._blocks[cid] = data
-            self._size += len(data)
-            while self._size > self.max_bytes:
-                _, old = self._blocks.popitem(last=False)
-                self._size -= len(old)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._blocks.clear()
-            self._size = 0
-
-
 class _CountingGet:
     """A block getter that counts what it fetches from the store (not cache hits)."""
 
-    def __init__(self, get: Callable[[CID], bytes], cache: _BlockCache) -> None:
+    def __init__(self, get: Callable[[CID], bytes], cache: BlockCache) -> None:
         self._get = get
         self._cache = cache
         self.blocks = 0
